@@ -51,7 +51,9 @@ impl std::str::FromStr for Jwa {
             "ES256" => Ok(Jwa::ES256),
             "RS256" => Ok(Jwa::RS256),
             "HS256" => Ok(Jwa::HS256),
-            other => Err(format!("unsupported algorithm {other:?} (ES256, RS256 or HS256)")),
+            other => Err(format!(
+                "unsupported algorithm {other:?} (ES256, RS256 or HS256)"
+            )),
         }
     }
 }
@@ -97,8 +99,12 @@ impl EcKey {
     /// Loads a key from its 32-byte scalar, hex encoded (the format [`EcKey::to_hex`] writes).
     pub fn from_hex(hex_scalar: &str, kid: impl Into<String>) -> Result<Self, JoseError> {
         let bytes = hex::decode(hex_scalar.trim()).map_err(|e| JoseError::Key(e.to_string()))?;
-        let key = p256::ecdsa::SigningKey::from_slice(&bytes).map_err(|e| JoseError::Key(e.to_string()))?;
-        Ok(Self { key, kid: kid.into() })
+        let key = p256::ecdsa::SigningKey::from_slice(&bytes)
+            .map_err(|e| JoseError::Key(e.to_string()))?;
+        Ok(Self {
+            key,
+            kid: kid.into(),
+        })
     }
 
     pub fn to_hex(&self) -> String {
@@ -113,7 +119,10 @@ impl EcKey {
         let point = self.key.verifying_key().to_sec1_point(false);
         let bytes = point.as_bytes();
         // Uncompressed SEC1: 0x04 || x (32) || y (32).
-        let (x, y) = bytes.get(1..).unwrap_or_default().split_at(32.min(bytes.len().saturating_sub(1)));
+        let (x, y) = bytes
+            .get(1..)
+            .unwrap_or_default()
+            .split_at(32.min(bytes.len().saturating_sub(1)));
         (x.to_vec(), y.to_vec())
     }
 
@@ -141,7 +150,12 @@ impl PrivateSigningKey for EcKey {
 
     fn as_verification_key(&self) -> CoreJsonWebKey {
         let (x, y) = self.public_xy();
-        CoreJsonWebKey::new_ec(x, y, CoreJsonCurveType::P256, Some(JsonWebKeyId::new(self.kid.clone())))
+        CoreJsonWebKey::new_ec(
+            x,
+            y,
+            CoreJsonCurveType::P256,
+            Some(JsonWebKeyId::new(self.kid.clone())),
+        )
     }
 }
 
@@ -156,7 +170,8 @@ pub struct RsaKey {
 impl RsaKey {
     pub fn generate(kid: impl Into<String>) -> Result<Self, JoseError> {
         use rsa::pkcs1::EncodeRsaPrivateKey;
-        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| JoseError::Key(e.to_string()))?;
+        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            .map_err(|e| JoseError::Key(e.to_string()))?;
         let pem = private
             .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
             .map_err(|e| JoseError::Key(e.to_string()))?
@@ -167,8 +182,13 @@ impl RsaKey {
     /// Loads a PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`).
     pub fn from_pem(pem: &str, kid: impl Into<String>) -> Result<Self, JoseError> {
         let kid = kid.into();
-        let key = CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.clone()))).map_err(JoseError::Key)?;
-        Ok(Self { key: std::sync::Arc::new(key), pem: pem.to_owned(), kid })
+        let key = CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.clone())))
+            .map_err(JoseError::Key)?;
+        Ok(Self {
+            key: std::sync::Arc::new(key),
+            pem: pem.to_owned(),
+            kid,
+        })
     }
 
     pub fn pem(&self) -> &str {
@@ -180,7 +200,8 @@ impl RsaKey {
     }
 
     pub fn public_jwk(&self) -> Value {
-        let mut jwk = serde_json::to_value(self.key.as_verification_key()).unwrap_or_else(|_| json!({}));
+        let mut jwk =
+            serde_json::to_value(self.key.as_verification_key()).unwrap_or_else(|_| json!({}));
         if let Some(map) = jwk.as_object_mut() {
             map.insert("use".into(), json!("sig"));
             map.insert("alg".into(), json!("RS256"));
@@ -248,14 +269,23 @@ pub fn sign_jwt(signer: &Signer<'_>, claims: &impl Serialize) -> Result<String, 
     };
     let header = serde_json::to_vec(&header).map_err(|e| JoseError::Signing(e.to_string()))?;
     let payload = serde_json::to_vec(claims).map_err(|e| JoseError::Signing(e.to_string()))?;
-    let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
     let signature = match signer {
         Signer::Ec(k) => k.sign(&alg.core(), signing_input.as_bytes()),
         Signer::Rsa(k) => k.key.sign(&alg.core(), signing_input.as_bytes()),
-        Signer::Hmac(secret) => CoreHmacKey::new(secret.as_bytes()).sign(&alg.core(), signing_input.as_bytes()),
+        Signer::Hmac(secret) => {
+            CoreHmacKey::new(secret.as_bytes()).sign(&alg.core(), signing_input.as_bytes())
+        }
     }
     .map_err(|e| JoseError::Signing(e.to_string()))?;
-    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+    Ok(format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature)
+    ))
 }
 
 /// A JWT split and decoded, without any check: for display and for picking a key.
@@ -268,7 +298,9 @@ pub struct DecodedJwt {
 /// Decodes a compact JWS without verifying it.
 pub fn decode_unverified(jwt: &str) -> Result<DecodedJwt, JoseError> {
     let mut parts = jwt.split('.');
-    let (Some(h), Some(p), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(JoseError::Malformed("a JWS has three parts"));
     };
     let decode = |s: &str| -> Result<Value, JoseError> {
@@ -277,7 +309,10 @@ pub fn decode_unverified(jwt: &str) -> Result<DecodedJwt, JoseError> {
             .map_err(|_| JoseError::Malformed("invalid base64url"))?;
         serde_json::from_slice(&bytes).map_err(|_| JoseError::Malformed("invalid JSON"))
     };
-    Ok(DecodedJwt { header: decode(h)?, payload: decode(p)? })
+    Ok(DecodedJwt {
+        header: decode(h)?,
+        payload: decode(p)?,
+    })
 }
 
 /// Verifies a compact JWS whose algorithm must be `expected`, with a key of `jwks` (matched by
@@ -289,11 +324,20 @@ pub fn verify_jwt(
     hmac_secret: Option<&str>,
 ) -> Result<Value, JoseError> {
     let decoded = decode_unverified(jwt)?;
-    let found = decoded.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let found = decoded
+        .header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if found != expected.as_str() {
-        return Err(JoseError::Algorithm { found: found.to_owned(), expected });
+        return Err(JoseError::Algorithm {
+            found: found.to_owned(),
+            expected,
+        });
     }
-    let (signing_input, signature) = jwt.rsplit_once('.').ok_or(JoseError::Malformed("no signature"))?;
+    let (signing_input, signature) = jwt
+        .rsplit_once('.')
+        .ok_or(JoseError::Malformed("no signature"))?;
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| JoseError::Malformed("invalid signature encoding"))?;
@@ -313,11 +357,16 @@ pub fn verify_jwt(
         if candidates.is_empty() {
             return Err(JoseError::UnknownKey(kid.map(str::to_owned)));
         }
-        candidates
-            .iter()
-            .any(|k| k.verify_signature(&expected.core(), signing_input.as_bytes(), &signature).is_ok())
+        candidates.iter().any(|k| {
+            k.verify_signature(&expected.core(), signing_input.as_bytes(), &signature)
+                .is_ok()
+        })
     };
-    if ok { Ok(decoded.payload) } else { Err(JoseError::BadSignature) }
+    if ok {
+        Ok(decoded.payload)
+    } else {
+        Err(JoseError::BadSignature)
+    }
 }
 
 /// Parses a JWKS document.
@@ -339,10 +388,18 @@ mod tests {
         let jwks = parse_jwks(&keys.jwks()).unwrap();
         let claims = json!({"sub": "abc", "n": 1});
         for alg in [Jwa::ES256, Jwa::RS256, Jwa::HS256] {
-            let jwt = sign_jwt(&keys.signer(alg, "a-client-secret-of-32-characters"), &claims).unwrap();
-            let payload = verify_jwt(&jwt, alg, &jwks, Some("a-client-secret-of-32-characters")).unwrap();
+            let jwt = sign_jwt(
+                &keys.signer(alg, "a-client-secret-of-32-characters"),
+                &claims,
+            )
+            .unwrap();
+            let payload =
+                verify_jwt(&jwt, alg, &jwks, Some("a-client-secret-of-32-characters")).unwrap();
             assert_eq!(payload, claims);
-            for other in [Jwa::ES256, Jwa::RS256, Jwa::HS256].into_iter().filter(|a| *a != alg) {
+            for other in [Jwa::ES256, Jwa::RS256, Jwa::HS256]
+                .into_iter()
+                .filter(|a| *a != alg)
+            {
                 assert!(matches!(
                     verify_jwt(&jwt, other, &jwks, Some("a-client-secret-of-32-characters")),
                     Err(JoseError::Algorithm { .. })
@@ -359,8 +416,16 @@ mod tests {
         let (head, _sig) = jwt.rsplit_once('.').unwrap();
         let forged_payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"b"}"#);
         let parts: Vec<&str> = head.split('.').collect();
-        let forged = format!("{}.{}.{}", parts[0], forged_payload, jwt.rsplit_once('.').unwrap().1);
-        assert!(matches!(verify_jwt(&forged, Jwa::ES256, &jwks, None), Err(JoseError::BadSignature)));
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            forged_payload,
+            jwt.rsplit_once('.').unwrap().1
+        );
+        assert!(matches!(
+            verify_jwt(&forged, Jwa::ES256, &jwks, None),
+            Err(JoseError::BadSignature)
+        ));
 
         let other = KeySet::generate("test").unwrap();
         let foreign = sign_jwt(&other.signer(Jwa::ES256, ""), &json!({"sub": "a"})).unwrap();

@@ -32,7 +32,10 @@ mod tests {
         assert_eq!(token(32).len(), 43);
         let h = hex64();
         assert_eq!(h.len(), 64);
-        assert!(h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            h.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_ne!(hex64(), hex64());
     }
 

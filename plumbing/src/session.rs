@@ -62,16 +62,27 @@ impl MemorySessionStore {
     }
 
     fn write(&self, key: String, state: State, ttl: &Duration) {
-        let expires = Instant::now() + std::time::Duration::from_secs(ttl.whole_seconds().max(1) as u64);
+        let expires =
+            Instant::now() + std::time::Duration::from_secs(ttl.whole_seconds().max(1) as u64);
         let mut inner = self.lock();
         inner.next_generation += 1;
         let generation = inner.next_generation;
-        inner.entries.insert(key.clone(), Entry { state, expires, generation });
+        inner.entries.insert(
+            key.clone(),
+            Entry {
+                state,
+                expires,
+                generation,
+            },
+        );
         inner.order.push_back((key, generation));
         let now = Instant::now();
         // Evict expired entries at the front, then the oldest while over capacity.
         while let Some((k, g)) = inner.order.front().cloned() {
-            let live = inner.entries.get(&k).map(|e| (e.generation == g, e.expires <= now));
+            let live = inner
+                .entries
+                .get(&k)
+                .map(|e| (e.generation == g, e.expires <= now));
             match live {
                 Some((false, _)) | None => {
                     inner.order.pop_front();
@@ -125,10 +136,15 @@ impl SessionStore for MemorySessionStore {
         Ok(session_key)
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), anyhow::Error> {
         let mut inner = self.lock();
         if let Some(e) = inner.entries.get_mut(session_key.as_ref()) {
-            e.expires = Instant::now() + std::time::Duration::from_secs(ttl.whole_seconds().max(1) as u64);
+            e.expires =
+                Instant::now() + std::time::Duration::from_secs(ttl.whole_seconds().max(1) as u64);
         }
         Ok(())
     }
@@ -154,7 +170,9 @@ pub fn middleware(
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
-        .session_lifecycle(PersistentSession::default().session_ttl(Duration::seconds(idle_ttl_secs)))
+        .session_lifecycle(
+            PersistentSession::default().session_ttl(Duration::seconds(idle_ttl_secs)),
+        )
         .build()
 }
 
@@ -195,7 +213,10 @@ mod tests {
     #[tokio::test]
     async fn deleted_sessions_are_gone() {
         let store = MemorySessionStore::new(10);
-        let a = store.save(state("a"), &Duration::seconds(60)).await.unwrap();
+        let a = store
+            .save(state("a"), &Duration::seconds(60))
+            .await
+            .unwrap();
         store.delete(&a).await.unwrap();
         assert!(store.load(&a).await.unwrap().is_none());
         assert!(store.is_empty());

@@ -47,6 +47,9 @@ mod tests {
             url_with_query("http://a/cb", &[("code", "x y"), ("state", "<&>")]),
             "http://a/cb?code=x+y&state=%3C%26%3E"
         );
-        assert_eq!(url_with_query("http://a/cb?k=1", &[("a", "b")]), "http://a/cb?k=1&a=b");
+        assert_eq!(
+            url_with_query("http://a/cb?k=1", &[("a", "b")]),
+            "http://a/cb?k=1&a=b"
+        );
     }
 }

@@ -1,0 +1,187 @@
+//! Scopes and the claims they release (SPEC §4.6), with the French labels of the consent page.
+
+use serde_json::{Map, Value, json};
+
+use super::identity::Identity;
+
+/// Identity scopes the platform knows (v2). Unknown scopes are ignored at authorize.
+pub const IDENTITY_SCOPES: &[&str] = &[
+    "openid",
+    "given_name",
+    "family_name",
+    "birthdate",
+    "gender",
+    "birthplace",
+    "birthcountry",
+    "email",
+    "preferred_username",
+    "profile",
+    "birth",
+    "identite_pivot",
+    "idp_birthdate",
+];
+
+/// Scopes only the v1 API serves.
+pub const V1_ONLY_SCOPES: &[&str] = &["address", "phone"];
+
+/// The claims one scope releases.
+pub fn claims_of_scope(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "openid" => &["sub"],
+        "given_name" => &["given_name", "given_name_array"],
+        "family_name" => &["family_name"],
+        "birthdate" => &["birthdate"],
+        "gender" => &["gender"],
+        "birthplace" => &["birthplace"],
+        "birthcountry" => &["birthcountry"],
+        "email" => &["email"],
+        "preferred_username" => &["preferred_username"],
+        "profile" => &[
+            "given_name",
+            "given_name_array",
+            "family_name",
+            "birthdate",
+            "gender",
+            "preferred_username",
+        ],
+        "birth" => &["birthplace", "birthcountry"],
+        "identite_pivot" => &[
+            "given_name",
+            "given_name_array",
+            "family_name",
+            "birthdate",
+            "gender",
+            "birthplace",
+            "birthcountry",
+        ],
+        "idp_birthdate" => &["idp_birthdate"],
+        "address" => &["address"],
+        "phone" => &["phone_number"],
+        _ => &[],
+    }
+}
+
+/// The claims released by a set of scopes, in a stable order, without duplicates.
+pub fn claims_of_scopes(scopes: &[String]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for scope in scopes {
+        for claim in claims_of_scope(scope) {
+            if !out.contains(claim) {
+                out.push(claim);
+            }
+        }
+    }
+    out
+}
+
+/// The value of one identity claim (`None` when the person has none).
+pub fn claim_value(identity: &Identity, claim: &str) -> Option<Value> {
+    match claim {
+        "given_name" => Some(json!(identity.given_name)),
+        "given_name_array" => Some(json!(identity.given_name_array())),
+        "family_name" => Some(json!(identity.family_name)),
+        "birthdate" | "idp_birthdate" => Some(json!(identity.birthdate)),
+        "gender" => Some(json!(identity.gender)),
+        "birthplace" => Some(json!(identity.birthplace)),
+        "birthcountry" => Some(json!(identity.birthcountry)),
+        "email" => Some(json!(identity.email)),
+        "preferred_username" => identity.preferred_username.as_ref().map(|v| json!(v)),
+        "phone_number" => identity.phone_number.as_ref().map(|v| json!(v)),
+        "address" => identity.address.clone(),
+        _ => None,
+    }
+}
+
+/// Identity claims for `scopes`, `sub` excluded (the caller adds it).
+pub fn identity_claims(identity: &Identity, scopes: &[String]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for claim in claims_of_scopes(scopes) {
+        if let Some(v) = claim_value(identity, claim) {
+            out.insert(claim.to_owned(), v);
+        }
+    }
+    out
+}
+
+/// The six pivot claims plus `given_name_array`, as checktoken sends them to data providers.
+pub fn pivot_claims(identity: &Identity) -> Map<String, Value> {
+    identity_claims(identity, &["identite_pivot".to_owned()])
+}
+
+/// French label of a claim on the consent page; `None` for technical claims never listed.
+pub fn claim_label(claim: &str) -> Option<&'static str> {
+    Some(match claim {
+        "family_name" => "Nom de naissance",
+        "preferred_username" => "Nom d'usage",
+        "given_name" => "Prénom(s)",
+        "gender" => "Sexe",
+        "birthdate" => "Date de naissance",
+        "birthplace" => "Lieu de naissance",
+        "birthcountry" => "Pays de naissance",
+        "address" => "Adresse postale",
+        "email" => "Adresse électronique",
+        "phone_number" => "Téléphone",
+        _ => return None,
+    })
+}
+
+/// French label of a data-provider scope on the consent page.
+pub fn data_scope_label(scope: &str) -> &str {
+    match scope {
+        "dgfip_rfr" => "Revenu fiscal de référence",
+        "dgfip_nbpart" => "Nombre de parts",
+        "dgfip_sitfam" => "Situation de famille",
+        "dgfip_pac" => "Personnes à charge",
+        "dgfip_aft" => "Adresse fiscale de taxation",
+        "dgfip_nbpac" => "Nombre de personnes à charge",
+        "cnam_paiements_ij" => {
+            "Paiements d'indemnités journalières versées par l'Assurance Maladie"
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scopes(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn scope_to_claims_mapping() {
+        assert_eq!(claims_of_scopes(&scopes("openid")), vec!["sub"]);
+        assert_eq!(
+            claims_of_scopes(&scopes("openid profile")),
+            vec![
+                "sub",
+                "given_name",
+                "given_name_array",
+                "family_name",
+                "birthdate",
+                "gender",
+                "preferred_username"
+            ]
+        );
+        assert_eq!(
+            claims_of_scopes(&scopes("birth")),
+            vec!["birthplace", "birthcountry"]
+        );
+        assert_eq!(claims_of_scopes(&scopes("identite_pivot")).len(), 7);
+        assert!(claims_of_scopes(&scopes("dgfip_rfr unknown")).is_empty());
+    }
+
+    #[test]
+    fn identity_claims_skip_what_the_person_lacks() {
+        let id = Identity {
+            given_name: "Léo".into(),
+            family_name: "PETIT".into(),
+            ..Identity::default()
+        };
+        let claims = identity_claims(&id, &scopes("openid given_name preferred_username"));
+        assert_eq!(claims.get("given_name_array"), Some(&json!(["Léo"])));
+        assert!(!claims.contains_key("preferred_username"));
+        assert!(!claims.contains_key("sub"));
+    }
+}
