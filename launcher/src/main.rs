@@ -1,1 +1,53 @@
-fn main() {}
+//! `cargo run --release`: the whole FranceConnect demo on localhost.
+
+use clap::Parser;
+use fc_demo::{Options, Ports, launch};
+
+#[derive(Parser)]
+#[command(name = "fc-demo", about = "Starts the FranceConnect demo: hub, service provider, identity provider and data provider")]
+struct Cli {
+    #[arg(long, env = "FC_DEMO_HUB_PORT", default_value_t = 8000)]
+    hub_port: u16,
+    #[arg(long, env = "FC_DEMO_SP_PORT", default_value_t = 3000)]
+    sp_port: u16,
+    #[arg(long, env = "FC_DEMO_IDP_PORT", default_value_t = 8001)]
+    idp_port: u16,
+    #[arg(long, env = "FC_DEMO_DP_PORT", default_value_t = 8002)]
+    dp_port: u16,
+    /// Address to listen on.
+    #[arg(long, env = "FC_DEMO_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    /// Host name browsers use to reach the programs.
+    #[arg(long, env = "FC_DEMO_PUBLIC_HOST", default_value = "localhost")]
+    public_host: String,
+    /// Log as JSON lines.
+    #[arg(long, env = "FC_DEMO_JSON_LOGS")]
+    json_logs: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    fc_plumbing::telemetry::init(cli.json_logs);
+    let options = Options {
+        ports: Ports { hub: cli.hub_port, sp: cli.sp_port, idp: cli.idp_port, dp: cli.dp_port },
+        bind: cli.bind,
+        public_host: cli.public_host,
+    };
+    let demo = launch(&options).await?;
+    println!("FranceConnect demo is running:");
+    println!("  service provider   {}   <- open this one", demo.sp_url);
+    println!("  hub (FranceConnect) {}/api/v2/.well-known/openid-configuration", demo.hub_url);
+    println!("  identity provider  {}   (3_melaine / 123)", demo.idp_url);
+    println!("  data provider      {}", demo.dp_url);
+    println!("Ctrl-C to stop.");
+    let handles = demo.handles();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            for h in handles {
+                h.stop(true).await;
+            }
+        }
+    });
+    demo.run_until_stopped().await
+}

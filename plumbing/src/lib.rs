@@ -9,6 +9,8 @@ pub mod jose;
 pub mod random;
 pub mod session;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod web;
 
 pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};

@@ -1,0 +1,132 @@
+//! The launcher behind `cargo run`: binds the four listeners first, then gives each program its
+//! peers' URLs, so the hub ↔ IdP ↔ SP ↔ DP cycle of URLs needs no fixed ports. Tests use it too,
+//! on port 0.
+
+use std::net::TcpListener;
+
+use actix_web::dev::ServerHandle;
+use anyhow::Context;
+
+/// Ports of the four programs (0: any free port).
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub hub: u16,
+    pub sp: u16,
+    pub idp: u16,
+    pub dp: u16,
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Self { hub: 8000, sp: 3000, idp: 8001, dp: 8002 }
+    }
+}
+
+/// Where to listen and how browsers reach the programs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub ports: Ports,
+    /// Address the listeners bind (`127.0.0.1`, or `0.0.0.0`).
+    pub bind: String,
+    /// Host name in public URLs (`localhost`).
+    pub public_host: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { ports: Ports::default(), bind: "127.0.0.1".into(), public_host: "localhost".into() }
+    }
+}
+
+/// The four running programs.
+pub struct Demo {
+    pub hub_url: String,
+    pub sp_url: String,
+    pub idp_url: String,
+    pub dp_url: String,
+    hub: hub::Application,
+    sp: service_provider_example::Application,
+    idp: identity_provider_example::Application,
+    dp: data_provider_example::Application,
+}
+
+/// The URLs the fixture files and defaults use; replaced by the real ones.
+const DEFAULT_HUB: &str = "http://localhost:8000";
+const DEFAULT_SP: &str = "http://localhost:3000";
+const DEFAULT_IDP: &str = "http://localhost:8001";
+
+fn bind(options: &Options, port: u16, what: &str) -> anyhow::Result<(TcpListener, String)> {
+    let listener = TcpListener::bind((options.bind.as_str(), port)).with_context(|| format!("cannot listen for the {what} on {}:{port}", options.bind))?;
+    let url = format!("http://{}:{}", options.public_host, listener.local_addr()?.port());
+    Ok((listener, url))
+}
+
+pub async fn launch(options: &Options) -> anyhow::Result<Demo> {
+    let (hub_listener, hub_url) = bind(options, options.ports.hub, "hub")?;
+    let (sp_listener, sp_url) = bind(options, options.ports.sp, "service provider")?;
+    let (idp_listener, idp_url) = bind(options, options.ports.idp, "identity provider")?;
+    let (dp_listener, dp_url) = bind(options, options.ports.dp, "data provider")?;
+
+    let mut hub_config = hub::Config::local()?;
+    hub_config.public_url = hub_url.clone();
+    // Two steps through placeholders, so one program's new URL is never taken for another's default.
+    let registry = &mut hub_config.registry;
+    for (from, placeholder) in [(DEFAULT_SP, "fc-demo://sp"), (DEFAULT_IDP, "fc-demo://idp"), (DEFAULT_HUB, "fc-demo://hub")] {
+        registry.replace_url_prefix(from, placeholder);
+    }
+    for (placeholder, to) in [("fc-demo://sp", &sp_url), ("fc-demo://idp", &idp_url), ("fc-demo://hub", &hub_url)] {
+        registry.replace_url_prefix(placeholder, to);
+    }
+
+    let mut idp_config = identity_provider_example::Config::local();
+    idp_config.public_url = idp_url.clone();
+    idp_config.redirect_uris = vec![format!("{hub_url}/api/v2/oidc-callback")];
+    idp_config.post_logout_redirect_uris = vec![format!("{hub_url}/api/v2/client/logout-callback")];
+
+    let mut dp_config = data_provider_example::Config::local();
+    dp_config.public_url = dp_url.clone();
+    dp_config.hub_url = hub_url.clone();
+
+    let mut sp_config = service_provider_example::Config::local();
+    sp_config.public_url = sp_url.clone();
+    sp_config.hub_url = hub_url.clone();
+    sp_config.dp_url = dp_url.clone();
+
+    let hub = hub::Application::build(hub_config, hub_listener).await?;
+    let idp = identity_provider_example::Application::build(idp_config, idp_listener).await?;
+    let dp = data_provider_example::Application::build(dp_config, dp_listener).await?;
+    let sp = service_provider_example::Application::build(sp_config, sp_listener).await?;
+    Ok(Demo { hub_url, sp_url, idp_url, dp_url, hub, sp, idp, dp })
+}
+
+impl Demo {
+    pub fn handles(&self) -> Vec<ServerHandle> {
+        vec![self.sp.handle(), self.hub.handle(), self.idp.handle(), self.dp.handle()]
+    }
+
+    /// Runs the four servers; returns when all have stopped (or one failed).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (a, b, c, d) = tokio::join!(
+            self.hub.run_until_stopped(),
+            self.sp.run_until_stopped(),
+            self.idp.run_until_stopped(),
+            self.dp.run_until_stopped()
+        );
+        a.context("hub")?;
+        b.context("service provider")?;
+        c.context("identity provider")?;
+        d.context("data provider")?;
+        Ok(())
+    }
+
+    /// Starts the servers in the background (tests): stop them with [`Demo::handles`].
+    pub fn spawn(self) -> Vec<ServerHandle> {
+        let handles = self.handles();
+        tokio::spawn(async move {
+            if let Err(e) = self.run_until_stopped().await {
+                tracing::error!("demo stopped: {e:#}");
+            }
+        });
+        handles
+    }
+}
