@@ -18,7 +18,12 @@ pub struct Ports {
 
 impl Default for Ports {
     fn default() -> Self {
-        Self { hub: 8000, sp: 3000, idp: 8001, dp: 8002 }
+        Self {
+            hub: 8000,
+            sp: 3000,
+            idp: 8001,
+            dp: 8002,
+        }
     }
 }
 
@@ -34,7 +39,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { ports: Ports::default(), bind: "127.0.0.1".into(), public_host: "localhost".into() }
+        Self {
+            ports: Ports::default(),
+            bind: "127.0.0.1".into(),
+            public_host: "localhost".into(),
+        }
     }
 }
 
@@ -56,8 +65,13 @@ const DEFAULT_SP: &str = "http://localhost:3000";
 const DEFAULT_IDP: &str = "http://localhost:8001";
 
 fn bind(options: &Options, port: u16, what: &str) -> anyhow::Result<(TcpListener, String)> {
-    let listener = TcpListener::bind((options.bind.as_str(), port)).with_context(|| format!("cannot listen for the {what} on {}:{port}", options.bind))?;
-    let url = format!("http://{}:{}", options.public_host, listener.local_addr()?.port());
+    let listener = TcpListener::bind((options.bind.as_str(), port))
+        .with_context(|| format!("cannot listen for the {what} on {}:{port}", options.bind))?;
+    let url = format!(
+        "http://{}:{}",
+        options.public_host,
+        listener.local_addr()?.port()
+    );
     Ok((listener, url))
 }
 
@@ -71,10 +85,18 @@ pub async fn launch(options: &Options) -> anyhow::Result<Demo> {
     hub_config.public_url = hub_url.clone();
     // Two steps through placeholders, so one program's new URL is never taken for another's default.
     let registry = &mut hub_config.registry;
-    for (from, placeholder) in [(DEFAULT_SP, "fc-demo://sp"), (DEFAULT_IDP, "fc-demo://idp"), (DEFAULT_HUB, "fc-demo://hub")] {
+    for (from, placeholder) in [
+        (DEFAULT_SP, "fc-demo://sp"),
+        (DEFAULT_IDP, "fc-demo://idp"),
+        (DEFAULT_HUB, "fc-demo://hub"),
+    ] {
         registry.replace_url_prefix(from, placeholder);
     }
-    for (placeholder, to) in [("fc-demo://sp", &sp_url), ("fc-demo://idp", &idp_url), ("fc-demo://hub", &hub_url)] {
+    for (placeholder, to) in [
+        ("fc-demo://sp", &sp_url),
+        ("fc-demo://idp", &idp_url),
+        ("fc-demo://hub", &hub_url),
+    ] {
         registry.replace_url_prefix(placeholder, to);
     }
 
@@ -96,12 +118,26 @@ pub async fn launch(options: &Options) -> anyhow::Result<Demo> {
     let idp = identity_provider_example::Application::build(idp_config, idp_listener).await?;
     let dp = data_provider_example::Application::build(dp_config, dp_listener).await?;
     let sp = service_provider_example::Application::build(sp_config, sp_listener).await?;
-    Ok(Demo { hub_url, sp_url, idp_url, dp_url, hub, sp, idp, dp })
+    Ok(Demo {
+        hub_url,
+        sp_url,
+        idp_url,
+        dp_url,
+        hub,
+        sp,
+        idp,
+        dp,
+    })
 }
 
 impl Demo {
     pub fn handles(&self) -> Vec<ServerHandle> {
-        vec![self.sp.handle(), self.hub.handle(), self.idp.handle(), self.dp.handle()]
+        vec![
+            self.sp.handle(),
+            self.hub.handle(),
+            self.idp.handle(),
+            self.dp.handle(),
+        ]
     }
 
     /// Runs the four servers; returns when all have stopped (or one failed).

@@ -4,7 +4,10 @@ use clap::Parser;
 use fc_demo::{Options, Ports, launch};
 
 #[derive(Parser)]
-#[command(name = "fc-demo", about = "Starts the FranceConnect demo: hub, service provider, identity provider and data provider")]
+#[command(
+    name = "fc-demo",
+    about = "Starts the FranceConnect demo: hub, service provider, identity provider and data provider"
+)]
 struct Cli {
     #[arg(long, env = "FC_DEMO_HUB_PORT", default_value_t = 8000)]
     hub_port: u16,
@@ -30,14 +33,22 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     fc_plumbing::telemetry::init(cli.json_logs);
     let options = Options {
-        ports: Ports { hub: cli.hub_port, sp: cli.sp_port, idp: cli.idp_port, dp: cli.dp_port },
+        ports: Ports {
+            hub: cli.hub_port,
+            sp: cli.sp_port,
+            idp: cli.idp_port,
+            dp: cli.dp_port,
+        },
         bind: cli.bind,
         public_host: cli.public_host,
     };
     let demo = launch(&options).await?;
     println!("FranceConnect demo is running:");
     println!("  service provider   {}   <- open this one", demo.sp_url);
-    println!("  hub (FranceConnect) {}/api/v2/.well-known/openid-configuration", demo.hub_url);
+    println!(
+        "  hub (FranceConnect) {}/api/v2/.well-known/openid-configuration",
+        demo.hub_url
+    );
     println!("  identity provider  {}   (3_melaine / 123)", demo.idp_url);
     println!("  data provider      {}", demo.dp_url);
     println!("Ctrl-C to stop.");

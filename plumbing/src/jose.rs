@@ -341,6 +341,15 @@ pub fn verify_jwt(
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| JoseError::Malformed("invalid signature encoding"))?;
+    // openidconnect's HMAC check asserts on the length: a short signature must be an error, not a panic.
+    let expected_len = match expected {
+        Jwa::HS256 => Some(32),
+        Jwa::ES256 => Some(64),
+        Jwa::RS256 => None,
+    };
+    if expected_len.is_some_and(|n| signature.len() != n) {
+        return Err(JoseError::BadSignature);
+    }
     let kid = decoded.header.get("kid").and_then(Value::as_str);
     let ok = if expected == Jwa::HS256 {
         let secret = hmac_secret.ok_or(JoseError::UnknownKey(None))?;
@@ -431,6 +440,16 @@ mod tests {
         let foreign = sign_jwt(&other.signer(Jwa::ES256, ""), &json!({"sub": "a"})).unwrap();
         assert!(verify_jwt(&foreign, Jwa::ES256, &jwks, None).is_err());
         assert!(decode_unverified("a.b").is_err());
+        // Signatures of the wrong length are errors, never panics.
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
+        let short = format!("{header}.{}.AAAA", URL_SAFE_NO_PAD.encode(b"{}"));
+        assert!(matches!(
+            verify_jwt(&short, Jwa::HS256, &jwks, Some("s")),
+            Err(JoseError::BadSignature)
+        ));
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256"}"#);
+        let short = format!("{header}.{}.AAAA", URL_SAFE_NO_PAD.encode(b"{}"));
+        assert!(verify_jwt(&short, Jwa::ES256, &jwks, None).is_err());
     }
 
     #[test]

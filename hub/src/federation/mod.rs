@@ -15,8 +15,10 @@ use crate::provider::authorize::acr_rank;
 use crate::provider::identity::{Identity, identity_from_claims};
 use crate::registry::{IdentityProvider, TokenAuthMethod};
 
-/// The scope the hub always asks IdPs for (FranceConnect's `OidcClient_SCOPE`).
+/// The scope the hub asks IdPs for (FranceConnect's `OidcClient_SCOPE`).
 pub const IDP_SCOPE: &str = "openid profile email birth";
+/// v1 journeys may release the address and phone of the v1-only scopes: ask for them too.
+pub const IDP_SCOPE_V1: &str = "openid profile email birth address phone";
 
 /// One trip to an IdP, remembered in the hub session between redirect and callback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,11 +27,12 @@ pub struct IdpLeg {
     pub state: String,
     pub nonce: String,
     pub acr: String,
+    pub scope: String,
 }
 
 impl IdpLeg {
     /// A new leg asking for max(requested acr, the IdP's lowest allowed acr).
-    pub fn new(idp: &IdentityProvider, requested_acr: &str) -> Self {
+    pub fn new(idp: &IdentityProvider, requested_acr: &str, api_version: &str) -> Self {
         let idp_min = idp
             .allowed_acr
             .iter()
@@ -44,6 +47,12 @@ impl IdpLeg {
             state: fc_plumbing::random::hex64(),
             nonce: fc_plumbing::random::hex64(),
             acr,
+            scope: if api_version == "v1" {
+                IDP_SCOPE_V1
+            } else {
+                IDP_SCOPE
+            }
+            .to_owned(),
         }
     }
 
@@ -54,7 +63,7 @@ impl IdpLeg {
                 ("client_id", &idp.client_id),
                 ("redirect_uri", &idp.redirect_uri),
                 ("response_type", "code"),
-                ("scope", IDP_SCOPE),
+                ("scope", &self.scope),
                 ("acr_values", &self.acr),
                 ("prompt", "login"),
                 ("state", &self.state),
@@ -306,16 +315,16 @@ mod tests {
     #[test]
     fn the_idp_is_asked_for_the_higher_of_both_acr() {
         let mut idp = idp();
-        assert_eq!(IdpLeg::new(&idp, "eidas1").acr, "eidas1");
+        assert_eq!(IdpLeg::new(&idp, "eidas1", "v2").acr, "eidas1");
         idp.allowed_acr = vec!["eidas2".into(), "eidas3".into()];
-        assert_eq!(IdpLeg::new(&idp, "eidas1").acr, "eidas2");
-        assert_eq!(IdpLeg::new(&idp, "eidas3").acr, "eidas3");
+        assert_eq!(IdpLeg::new(&idp, "eidas1", "v2").acr, "eidas2");
+        assert_eq!(IdpLeg::new(&idp, "eidas3", "v2").acr, "eidas3");
     }
 
     #[test]
     fn the_authorize_url_carries_fresh_hex_state_and_nonce_and_prompt_login() {
         let idp = idp();
-        let leg = IdpLeg::new(&idp, "eidas1");
+        let leg = IdpLeg::new(&idp, "eidas1", "v2");
         let url = url::Url::parse(&leg.authorize_url(&idp)).unwrap();
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["prompt"], "login");
@@ -327,7 +336,7 @@ mod tests {
     #[test]
     fn id_token_claims_are_checked() {
         let idp = idp();
-        let leg = IdpLeg::new(&idp, "eidas1");
+        let leg = IdpLeg::new(&idp, "eidas1", "v2");
         let good = serde_json::json!({"iss": idp.issuer, "aud": idp.client_id, "exp": 1000, "iat": 990, "nonce": leg.nonce, "sub": "x"});
         assert!(check_id_token_claims(&good, &idp, &leg, 995).is_ok());
         for (k, v) in [

@@ -106,7 +106,7 @@ impl TokenStore {
 
     fn sweep(tables: &mut Tables, now: i64) {
         tables.writes += 1;
-        if tables.writes % 256 == 0 {
+        if tables.writes.is_multiple_of(256) {
             tables.codes.retain(|_, c| c.expires > now);
             tables.tokens.retain(|_, t| t.exp > now);
         }

@@ -21,6 +21,16 @@ pub async fn authorize_get(
     authorize(params, &session, &state, "v2")
 }
 
+/// The v1 entry point: same engine; the SP then uses the v1 token, userinfo and logout.
+pub async fn authorize_v1_get(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<HubState>,
+) -> Result<HttpResponse, HubError> {
+    let params = parse_pairs(req.query_string().as_bytes());
+    authorize(params, &session, &state, "v1")
+}
+
 pub async fn authorize_post(
     body: web::Bytes,
     session: Session,
@@ -117,7 +127,7 @@ pub fn authorize(
         journey.step = Step::Consent;
         journey::save_journey(session, &journey)?;
         return Ok(see_other(&format!(
-            "/api/{api_version}/interaction/{}/consent",
+            "/api/v2/interaction/{}/consent",
             journey.uid
         )));
     }
@@ -133,7 +143,7 @@ pub fn authorize(
                 )
                 .with_back(Some(back))
             })?;
-        let leg = IdpLeg::new(idp, &request.acr);
+        let leg = IdpLeg::new(idp, &request.acr, api_version);
         let url = leg.authorize_url(idp);
         journey.idp = Some(leg);
         journey.step = Step::AtIdp;
@@ -142,10 +152,7 @@ pub fn authorize(
     }
 
     journey::save_journey(session, &journey)?;
-    Ok(see_other(&format!(
-        "/api/{api_version}/interaction/{}",
-        journey.uid
-    )))
+    Ok(see_other(&format!("/api/v2/interaction/{}", journey.uid)))
 }
 
 fn see_other(location: &str) -> HttpResponse {

@@ -96,3 +96,46 @@ pub async fn checktoken_post(
         .content_type("application/token-introspection+jwt")
         .body(jws))
 }
+
+#[derive(serde::Deserialize)]
+pub struct CheckTokenV1 {
+    token: String,
+}
+
+/// `POST /api/v1/checktoken`: FranceConnect v1's JSON answer, no DP credentials.
+pub async fn checktoken_v1_post(
+    body: web::Json<CheckTokenV1>,
+    state: web::Data<HubState>,
+) -> HttpResponse {
+    let Some(record) = state.tokens.access_token(&body.token) else {
+        return HttpResponse::Unauthorized()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(json!({"status": "fail", "message": "token_not_found_or_expired"}));
+    };
+    let g = &record.grant;
+    let registry = &state.config.registry;
+    let mut identity = pivot_claims(&g.identity);
+    identity.insert("email".into(), json!(g.identity.email));
+    if let Some(u) = &g.identity.preferred_username {
+        identity.insert("preferred_username".into(), json!(u));
+    }
+    let client_name = registry
+        .service_provider(&g.client_id)
+        .map(|sp| sp.name.clone())
+        .unwrap_or_default();
+    let idp_host = registry
+        .identity_provider(&g.idp_uid)
+        .and_then(|idp| url::Url::parse(&idp.issuer).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "scope": g.scopes,
+            "identity": identity,
+            "client": {"client_id": g.client_id, "client_name": client_name},
+            "identity_provider_id": g.idp_uid,
+            "identity_provider_host": idp_host,
+            "acr": g.acr,
+        }))
+}

@@ -138,7 +138,6 @@ pub async fn consent_get(
     ctx.insert("groups", &groups);
     ctx.insert("consent_required", &consent_required(&journey, sp, &state));
     ctx.insert("csrf", &csrf);
-    ctx.insert("api", &journey.api_version);
     ctx.insert("is_sso", &journey.is_sso);
     render(&state.templates, "consent.html", &ctx)
 }

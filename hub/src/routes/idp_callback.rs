@@ -72,10 +72,7 @@ pub async fn oidc_callback_get(
         journey.idp = None;
         journey.step = Step::Mire;
         journey::save_journey(&session, &journey)?;
-        return Ok(redirect(&format!(
-            "/api/{}/interaction/{}",
-            journey.api_version, journey.uid
-        )));
+        return Ok(redirect(&format!("/api/v2/interaction/{}", journey.uid)));
     }
     let code = query
         .code
@@ -116,7 +113,7 @@ pub async fn oidc_callback_get(
     journey::save_journey(&session, &journey)?;
     tracing::info!(idp = %idp.slug, "IDP_CALLEDBACK");
     Ok(redirect(&format!(
-        "/api/{}/interaction/{}/consent",
-        journey.api_version, journey.uid
+        "/api/v2/interaction/{}/consent",
+        journey.uid
     )))
 }

@@ -75,7 +75,6 @@ pub async fn interaction_get(
     ctx.insert("csrf", &csrf);
     ctx.insert("anonymous", &(journey.request.scopes == ["openid"]));
     ctx.insert("idp_error", &banner);
-    ctx.insert("api", &journey.api_version);
     render(&state.templates, "mire.html", &ctx)
 }
 
@@ -110,7 +109,7 @@ pub async fn redirect_to_idp_post(
     if !sp.allows_idp(&idp.uid) {
         return Err(HubError::page("Y020023", "IdP not allowed for this SP"));
     }
-    let leg = IdpLeg::new(idp, &journey.request.acr);
+    let leg = IdpLeg::new(idp, &journey.request.acr, &journey.api_version);
     let url = leg.authorize_url(idp);
     journey.idp = Some(leg);
     journey.step = Step::AtIdp;

@@ -27,6 +27,29 @@ pub async fn session_end_get(
     session: Session,
     state: web::Data<HubState>,
 ) -> Result<HttpResponse, HubError> {
+    end_session(&query, &session, &state, "v2")
+}
+
+/// v1 logout: the hint is a v1 ID token (HS256, issuer without path).
+pub async fn logout_v1_get(
+    query: web::Query<SessionEndQuery>,
+    session: Session,
+    state: web::Data<HubState>,
+) -> Result<HttpResponse, HubError> {
+    end_session(&query, &session, &state, "v1")
+}
+
+fn end_session(
+    query: &SessionEndQuery,
+    session: &Session,
+    state: &HubState,
+    api: &str,
+) -> Result<HttpResponse, HubError> {
+    let (alg_v1, issuer) = if api == "v1" {
+        (true, state.config.public_url.as_str())
+    } else {
+        (false, state.issuer.as_str())
+    };
     let hint = query
         .id_token_hint
         .as_deref()
@@ -48,12 +71,16 @@ pub async fn session_end_get(
         .map_err(|e| HubError::internal(e.to_string()))?;
     let claims = fc_plumbing::jose::verify_jwt(
         hint,
-        sp.id_token_signed_response_alg,
+        if alg_v1 {
+            fc_plumbing::Jwa::HS256
+        } else {
+            sp.id_token_signed_response_alg
+        },
         &jwks,
         Some(&sp.client_secret),
     )
     .map_err(|e| HubError::page("Y030007", format!("id_token_hint: {e}")))?;
-    if claims.get("iss").and_then(Value::as_str) != Some(state.issuer.as_str()) {
+    if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
         return Err(HubError::page(
             "Y030007",
             "id_token_hint was not issued by this hub",
@@ -68,7 +95,7 @@ pub async fn session_end_get(
         ));
     }
     journey::save_pending_logout(
-        &session,
+        session,
         &PendingLogout {
             post_logout_redirect_uri: query.post_logout_redirect_uri.clone(),
             state: query.state.clone(),
@@ -77,7 +104,7 @@ pub async fn session_end_get(
     tracing::info!(sp = %sp.name, "SP_REQUESTED_LOGOUT");
 
     // Log out at the IdP too, with the ID token it gave us, when it has an end-session endpoint.
-    let login = journey::sso(&session).or_else(|| journey::journey(&session).and_then(|j| j.login));
+    let login = journey::sso(session).or_else(|| journey::journey(session).and_then(|j| j.login));
     if let Some(login) = login
         && let Some(idp) = state.config.registry.identity_provider(&login.idp_uid)
         && !idp.end_session_endpoint.is_empty()

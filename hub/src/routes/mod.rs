@@ -123,5 +123,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/checktoken", web::post().to(checktoken::checktoken_post)),
         )
+        .service(
+            web::scope("/api/v1")
+                .route("/authorize", web::get().to(authorize::authorize_v1_get))
+                .route("/token", web::post().to(token::token_v1_post))
+                .route("/userinfo", web::get().to(token::userinfo_v1_get))
+                .route("/logout", web::get().to(logout::logout_v1_get))
+                .route(
+                    "/checktoken",
+                    web::post().to(checktoken::checktoken_v1_post),
+                ),
+        )
         .default_service(web::to(not_found));
 }

@@ -94,7 +94,26 @@ pub async fn token_post(
     body: web::Bytes,
     state: web::Data<HubState>,
 ) -> Result<HttpResponse, HubError> {
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    token(&req, &body, &state, "v2")
+}
+
+/// The v1 token endpoint: same engine, ID token HS256 keyed by the client secret with the v1
+/// issuer (the hub's URL without path), and no `scope` in the answer, as FranceConnect v1 did.
+pub async fn token_v1_post(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<HubState>,
+) -> Result<HttpResponse, HubError> {
+    token(&req, &body, &state, "v1")
+}
+
+fn token(
+    req: &HttpRequest,
+    body: &[u8],
+    state: &HubState,
+    api: &str,
+) -> Result<HttpResponse, HubError> {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     for (i, (k, _)) in form.iter().enumerate() {
         if form[..i].iter().any(|(n, _)| n == k) {
             return Err(invalid_request(&format!("parameter {k} is repeated")));
@@ -106,7 +125,10 @@ pub async fn token_post(
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
-    let sp = authenticate_sp(&state, &req, &form)?;
+    let sp = authenticate_sp(state, req, &form)?;
+    if !sp.api_versions.iter().any(|v| v == api) {
+        return Err(invalid_client(false));
+    }
     match get("grant_type") {
         Some("authorization_code") => {}
         None => return Err(invalid_request("missing required parameter 'grant_type'")),
@@ -127,7 +149,7 @@ pub async fn token_post(
         .map_err(|e: RedeemError| {
             HubError::oauth(StatusCode::BAD_REQUEST, "invalid_grant", e.description())
         })?;
-    let id_token = sign_id_token(&state, sp, &record)?;
+    let id_token = sign_id_token(state, sp, &record)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Pragma", "no-cache"))
@@ -146,8 +168,9 @@ fn sign_id_token(
     token: &AccessToken,
 ) -> Result<String, HubError> {
     let g = &token.grant;
+    let v1 = g.api_version == "v1";
     let mut claims = json!({
-        "iss": state.issuer,
+        "iss": if v1 { state.config.public_url.as_str() } else { state.issuer.as_str() },
         "aud": sp.client_id,
         "exp": token.iat + 60,
         "iat": token.iat,
@@ -159,9 +182,13 @@ fn sign_id_token(
     if let Some(amr) = &g.amr {
         claims["amr"] = json!(amr);
     }
-    let signer = state
-        .keys
-        .signer(sp.id_token_signed_response_alg, &sp.client_secret);
+    // FranceConnect v1 signed every ID token HS256 with the client secret.
+    let alg = if v1 {
+        fc_plumbing::Jwa::HS256
+    } else {
+        sp.id_token_signed_response_alg
+    };
+    let signer = state.keys.signer(alg, &sp.client_secret);
     fc_plumbing::jose::sign_jwt(&signer, &claims).map_err(|e| HubError::internal(e.to_string()))
 }
 
@@ -185,10 +212,26 @@ pub async fn userinfo_get(
     req: HttpRequest,
     state: web::Data<HubState>,
 ) -> Result<HttpResponse, HubError> {
-    let token = bearer(&req).ok_or_else(|| HubError::invalid_token("no access token provided"))?;
-    let record = state.tokens.access_token(&token).ok_or_else(|| {
-        HubError::invalid_token("invalid token provided (access token not found)")
-    })?;
+    userinfo(&req, &state, "v2")
+}
+
+/// v1 userinfo: plain JSON.
+pub async fn userinfo_v1_get(
+    req: HttpRequest,
+    state: web::Data<HubState>,
+) -> Result<HttpResponse, HubError> {
+    userinfo(&req, &state, "v1")
+}
+
+fn userinfo(req: &HttpRequest, state: &HubState, api: &str) -> Result<HttpResponse, HubError> {
+    let token = bearer(req).ok_or_else(|| HubError::invalid_token("no access token provided"))?;
+    let record = state
+        .tokens
+        .access_token(&token)
+        .filter(|t| t.grant.api_version == api)
+        .ok_or_else(|| {
+            HubError::invalid_token("invalid token provided (access token not found)")
+        })?;
     let g = &record.grant;
     let sp = state
         .config

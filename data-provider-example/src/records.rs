@@ -1,0 +1,634 @@
+//! The data provider's records and identity reconciliation (SPEC §3 "DP records", §6 step 4).
+//!
+//! Like the real "API Impôt particulier", the DP does not know the FranceConnect `sub`: it finds
+//! the taxpayer from the identité pivot the hub vouches for. Both sides are reduced to a
+//! [`MatchKey`] — first given name and birth name upper-cased without accents, birth date (a
+//! presumed `00` month or day is a value like any other), title derived from the gender, birth
+//! country — and exactly one record must share it. Several records with the same key (a real risk
+//! once accents are gone: LEFÈVRE Hélène / LEFEVRE Helene) are refused rather than guessed.
+//!
+//! The CSV (`fixtures/dp/dgfip.csv`) has a header line, `#` comment lines and trimmed cells; it is
+//! read once at startup and any bad row stops the program with the file and line.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Number;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// The columns of the records file, in the order the fixture uses (order is free; names are not).
+pub const COLUMNS: [&str; 20] = [
+    "spi",
+    "nomNaissance",
+    "prenom",
+    "civilite",
+    "anneeNaissance",
+    "moisNaissance",
+    "jourNaissance",
+    "paysNaissance",
+    "rfr",
+    "nbPart",
+    "sitFam",
+    "pacTotal",
+    "pacEnfants",
+    "pacInvalides",
+    "pacRattaches",
+    "aftComplementAdresse",
+    "aftVoie",
+    "aftCodePostal",
+    "aftCommune",
+    "cnamPaiementsIj",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: header line: {reason}", .path.display())]
+    Header { path: PathBuf, reason: String },
+    #[error("{}, line {line}: {reason}", .path.display())]
+    Row {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
+}
+
+/// People in charge ("personnes à charge"), total and by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependants {
+    pub total: Option<u32>,
+    pub children: Option<u32>,
+    pub disabled: Option<u32>,
+    pub attached: Option<u32>,
+}
+
+/// Tax address ("adresse fiscale de taxation").
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaxAddress {
+    pub complement: Option<String>,
+    pub street: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+}
+
+/// One line of the records file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub spi: String,
+    pub birth_name: String,
+    pub first_given_name: String,
+    /// `M`, `MME` or empty.
+    pub title: String,
+    pub birth_year: u16,
+    pub birth_month: u8,
+    pub birth_day: u8,
+    pub birth_country: String,
+    pub rfr: Option<Number>,
+    pub nb_part: Option<Number>,
+    pub sit_fam: Option<String>,
+    pub dependants: Dependants,
+    pub address: TaxAddress,
+    pub cnam_paiements_ij: Option<Number>,
+    key: MatchKey,
+}
+
+/// What a record and an identity are compared on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchKey {
+    pub first_given_name: String,
+    pub birth_name: String,
+    pub birth_year: u16,
+    pub birth_month: u8,
+    pub birth_day: u8,
+    pub title: String,
+    pub birth_country: String,
+}
+
+/// The identité pivot as the hub returned it (every claim may be missing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PivotIdentity {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub birthdate: Option<String>,
+    pub gender: Option<String>,
+    pub birthplace: Option<String>,
+    pub birthcountry: Option<String>,
+}
+
+/// The result of looking an identity up.
+#[derive(Debug, PartialEq)]
+pub enum Reconciliation<'a> {
+    Found(&'a Record),
+    NoRecord,
+    Several(usize),
+    /// The identity cannot be compared (missing claim, malformed birth date, unknown gender).
+    Unusable(String),
+}
+
+/// All records, loaded once.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    rows: Vec<Record>,
+}
+
+impl Records {
+    pub fn load(path: &Path) -> Result<Self, RecordsError> {
+        let file = std::fs::File::open(path).map_err(|source| RecordsError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_reader(file, path)
+    }
+
+    /// Parses CSV from `reader`; `origin` only names the source in errors.
+    pub fn from_reader(mut reader: impl Read, origin: &Path) -> Result<Self, RecordsError> {
+        // Read whole (a small file) so error lines can be counted from byte offsets: the csv
+        // crate's own line numbers skip `#` comment lines.
+        let mut text = Vec::new();
+        reader
+            .read_to_end(&mut text)
+            .map_err(|source| RecordsError::Io {
+                path: origin.to_owned(),
+                source,
+            })?;
+        let line_at = |position: Option<&csv::Position>| -> u64 {
+            let offset = position.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+            let before = text.get(..offset).unwrap_or(&text);
+            let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
+            // The offset is where the reader resumed, before the comment and blank lines that
+            // precede the record.
+            let after = text.get(offset..).unwrap_or_default();
+            let skipped = after
+                .split(|&b| b == b'\n')
+                .take_while(|l| l.first() == Some(&b'#') || l.iter().all(u8::is_ascii_whitespace))
+                .count() as u64;
+            line + skipped
+        };
+        let row_error = |position: Option<&csv::Position>, reason: String| RecordsError::Row {
+            path: origin.to_owned(),
+            line: line_at(position),
+            reason,
+        };
+
+        let mut csv = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .has_headers(true)
+            .from_reader(text.as_slice());
+        let header_error = |reason: String| RecordsError::Header {
+            path: origin.to_owned(),
+            reason,
+        };
+        let headers = csv
+            .headers()
+            .map_err(|e| header_error(e.to_string()))?
+            .clone();
+        let mut index = [0usize; COLUMNS.len()];
+        for (slot, name) in index.iter_mut().zip(COLUMNS) {
+            *slot = headers
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| header_error(format!("missing column {name:?}")))?;
+        }
+
+        let mut rows = Vec::new();
+        for row in csv.records() {
+            let row = row.map_err(|e| row_error(e.position(), e.to_string()))?;
+            let cells: Vec<&str> = index.iter().map(|&i| row.get(i).unwrap_or("")).collect();
+            let record = parse_row(&cells).map_err(|reason| row_error(row.position(), reason))?;
+            rows.push(record);
+        }
+        Ok(Self { rows })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Finds the one record of `identity`.
+    pub fn reconcile(&self, identity: &PivotIdentity) -> Reconciliation<'_> {
+        let key = match MatchKey::from_identity(identity) {
+            Ok(key) => key,
+            Err(reason) => return Reconciliation::Unusable(reason),
+        };
+        let mut found = self.rows.iter().filter(|r| r.key == key);
+        match (found.next(), found.count()) {
+            (None, _) => Reconciliation::NoRecord,
+            (Some(record), 0) => Reconciliation::Found(record),
+            (Some(_), others) => Reconciliation::Several(others + 1),
+        }
+    }
+}
+
+impl MatchKey {
+    pub fn from_identity(identity: &PivotIdentity) -> Result<Self, String> {
+        let claim = |value: &Option<String>, name: &str| -> Result<String, String> {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| format!("the identity has no {name}"))
+        };
+        let given_name = claim(&identity.given_name, "given_name")?;
+        let family_name = claim(&identity.family_name, "family_name")?;
+        let birthdate = claim(&identity.birthdate, "birthdate")?;
+        let gender = claim(&identity.gender, "gender")?;
+        let birth_country = claim(&identity.birthcountry, "birthcountry")?;
+        let (birth_year, birth_month, birth_day) = parse_birthdate(&birthdate)?;
+        let title =
+            title_from_gender(&gender).ok_or_else(|| format!("unknown gender {gender:?}"))?;
+        Ok(Self {
+            first_given_name: first_given_name(&given_name),
+            birth_name: normalize_name(&family_name),
+            birth_year,
+            birth_month,
+            birth_day,
+            title: title.to_owned(),
+            birth_country,
+        })
+    }
+}
+
+/// The title a record carries for a FranceConnect gender (`unspecified` → no title).
+pub fn title_from_gender(gender: &str) -> Option<&'static str> {
+    match gender {
+        "female" => Some("MME"),
+        "male" => Some("M"),
+        "unspecified" => Some(""),
+        _ => None,
+    }
+}
+
+/// The first word of `given_name` (all given names, space separated), normalised.
+pub fn first_given_name(given_name: &str) -> String {
+    normalize_name(given_name.split_whitespace().next().unwrap_or(""))
+}
+
+/// Upper case without diacritics, as tax records are written: `Mélaine` → `MELAINE`,
+/// `Œdipe` → `OEDIPE`, `Straße` → `STRASSE`. Letters that Unicode does not decompose (Æ, Œ, Ø,
+/// Ð, Þ, ß) are spelled out; hyphens and apostrophes are kept (the typographic one becomes `'`)
+/// and runs of spaces become one.
+pub fn normalize_name(name: &str) -> String {
+    let upper: String = name.chars().flat_map(char::to_uppercase).collect();
+    let mut out = String::with_capacity(upper.len());
+    for c in upper.nfd().filter(|c| !is_combining_mark(*c)) {
+        match c {
+            'Æ' => out.push_str("AE"),
+            'Œ' => out.push_str("OE"),
+            'Ø' => out.push('O'),
+            'Ð' | 'Đ' => out.push('D'),
+            'Þ' => out.push_str("TH"),
+            'ẞ' => out.push_str("SS"),
+            '’' | 'ʼ' => out.push('\''),
+            other => out.push(other),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `YYYY-MM-DD`, where a presumed month or day is `00`.
+fn parse_birthdate(birthdate: &str) -> Result<(u16, u8, u8), String> {
+    let invalid = || format!("invalid birthdate {birthdate:?}");
+    let mut parts = birthdate.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid());
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
+        return Err(invalid());
+    }
+    let year = y.parse().map_err(|_| invalid())?;
+    let month: u8 = m.parse().map_err(|_| invalid())?;
+    let day: u8 = d.parse().map_err(|_| invalid())?;
+    if month > 12 || day > 31 {
+        return Err(invalid());
+    }
+    Ok((year, month, day))
+}
+
+fn parse_row(cells: &[&str]) -> Result<Record, String> {
+    let cell = |i: usize| cells.get(i).copied().unwrap_or("");
+    let column = |i: usize| COLUMNS.get(i).copied().unwrap_or("?");
+    let required = |i: usize| -> Result<String, String> {
+        match cell(i) {
+            "" => Err(format!("column {}: value required", column(i))),
+            v => Ok(v.to_owned()),
+        }
+    };
+    let optional = |i: usize| Some(cell(i).to_owned()).filter(|v| !v.is_empty());
+    let number = |i: usize| -> Result<Option<Number>, String> {
+        match cell(i) {
+            "" => Ok(None),
+            v => v
+                .parse::<Number>()
+                .map(Some)
+                .map_err(|_| format!("column {}: {v:?} is not a number", column(i))),
+        }
+    };
+    let count = |i: usize| -> Result<Option<u32>, String> {
+        match cell(i) {
+            "" => Ok(None),
+            v => v
+                .parse::<u32>()
+                .map(Some)
+                .map_err(|_| format!("column {}: {v:?} is not a count", column(i))),
+        }
+    };
+    let ranged = |i: usize, len: usize, max: u16| -> Result<u16, String> {
+        let v = cell(i);
+        match v.parse::<u16>() {
+            Ok(n) if v.len() <= len && n <= max => Ok(n),
+            _ => Err(format!("column {}: {v:?} is out of range", column(i))),
+        }
+    };
+
+    let spi = required(0)?;
+    let birth_name = required(1)?;
+    let first_given_name = required(2)?;
+    let title = cell(3).to_owned();
+    if !matches!(title.as_str(), "M" | "MME" | "") {
+        return Err(format!("column civilite: {title:?} is not M, MME or empty"));
+    }
+    let birth_year = ranged(4, 4, 9999)?;
+    let birth_month = u8::try_from(ranged(5, 2, 12)?).map_err(|e| e.to_string())?;
+    let birth_day = u8::try_from(ranged(6, 2, 31)?).map_err(|e| e.to_string())?;
+    let birth_country = required(7)?;
+    if birth_country.len() != 5 || !birth_country.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "column paysNaissance: {birth_country:?} is not a 5-digit COG code"
+        ));
+    }
+
+    let key = MatchKey {
+        // `prenom` should hold one given name; taking its first word keeps both sides symmetric.
+        first_given_name: self::first_given_name(&first_given_name),
+        birth_name: normalize_name(&birth_name),
+        birth_year,
+        birth_month,
+        birth_day,
+        title: title.clone(),
+        birth_country: birth_country.clone(),
+    };
+    Ok(Record {
+        spi,
+        birth_name,
+        first_given_name,
+        title,
+        birth_year,
+        birth_month,
+        birth_day,
+        birth_country,
+        rfr: number(8)?,
+        nb_part: number(9)?,
+        sit_fam: optional(10),
+        dependants: Dependants {
+            total: count(11)?,
+            children: count(12)?,
+            disabled: count(13)?,
+            attached: count(14)?,
+        },
+        address: TaxAddress {
+            complement: optional(15),
+            street: optional(16),
+            postal_code: optional(17),
+            city: optional(18),
+        },
+        cnam_paiements_ij: number(19)?,
+        key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Records {
+        Records::load(&fc_plumbing::fixture_path("dp/dgfip.csv")).unwrap()
+    }
+
+    fn identity(
+        given: &str,
+        family: &str,
+        birthdate: &str,
+        gender: &str,
+        country: &str,
+    ) -> PivotIdentity {
+        PivotIdentity {
+            given_name: Some(given.to_owned()),
+            family_name: Some(family.to_owned()),
+            birthdate: Some(birthdate.to_owned()),
+            gender: Some(gender.to_owned()),
+            birthplace: Some(String::new()),
+            birthcountry: Some(country.to_owned()),
+        }
+    }
+
+    fn melaine() -> PivotIdentity {
+        identity("Mélaine Évelyne", "TROIS", "1981-07-27", "female", "99100")
+    }
+
+    #[test]
+    fn accents_are_stripped_over_the_whole_latin1_range() {
+        // Every letter of U+00C0..=U+00FF (× and ÷ are not letters) becomes plain ASCII capitals.
+        for c in ('\u{C0}'..='\u{FF}').filter(|c| !matches!(c, '×' | '÷')) {
+            let out = normalize_name(&c.to_string());
+            assert!(
+                !out.is_empty() && out.bytes().all(|b| b.is_ascii_uppercase()),
+                "{c:?} gave {out:?}"
+            );
+        }
+        let cases = [
+            ("Œdipe", "OEDIPE"),
+            ("cœur", "COEUR"),
+            ("Æsa", "AESA"),
+            ("Lætitia", "LAETITIA"),
+            ("Straße", "STRASSE"),
+            ("Ÿvette", "YVETTE"),
+            ("ÿ", "Y"),
+            ("François", "FRANCOIS"),
+            ("Ñuñez", "NUNEZ"),
+            ("Øystein", "OYSTEIN"),
+            ("Åse", "ASE"),
+            ("Ðora", "DORA"),
+            ("Þór", "THOR"),
+            ("àáâãäå", "AAAAAA"),
+            ("èéêë ìíîï", "EEEE IIII"),
+            ("òóôõö ùúûü ýÿ", "OOOOO UUUU YY"),
+            ("Hélène", "HELENE"),
+            ("LEFÈVRE", "LEFEVRE"),
+            ("DUBINÔRE", "DUBINORE"),
+            ("Aïcha", "AICHA"),
+            ("MÜLLER", "MULLER"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(normalize_name(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn hyphens_apostrophes_and_spaces_are_kept_in_a_canonical_form() {
+        assert_eq!(normalize_name("d’Artagnan"), "D'ARTAGNAN");
+        assert_eq!(
+            normalize_name("  Anne-Sophie   Marie "),
+            "ANNE-SOPHIE MARIE"
+        );
+        assert_eq!(
+            first_given_name("Anne-Sophie Marie Éléonore"),
+            "ANNE-SOPHIE"
+        );
+        assert_eq!(first_given_name("Mélaine Évelyne"), "MELAINE");
+    }
+
+    #[test]
+    fn the_fixture_loads() {
+        let records = fixture();
+        assert!(records.len() >= 10);
+    }
+
+    #[test]
+    fn melaine_has_exactly_one_record() {
+        let records = fixture();
+        let Reconciliation::Found(record) = records.reconcile(&melaine()) else {
+            panic!("no single record for Mélaine");
+        };
+        assert_eq!(record.spi, "3999999999999");
+        assert_eq!(record.rfr, Some(Number::from(42000)));
+    }
+
+    #[test]
+    fn each_part_of_the_key_matters() {
+        let records = fixture();
+        let changed = [
+            identity("Mélanie", "TROIS", "1981-07-27", "female", "99100"),
+            identity("Mélaine", "QUATRE", "1981-07-27", "female", "99100"),
+            identity("Mélaine", "TROIS", "1981-07-28", "female", "99100"),
+            identity("Mélaine", "TROIS", "1981-07-27", "male", "99100"),
+            identity("Mélaine", "TROIS", "1981-07-27", "female", "99109"),
+        ];
+        for id in &changed {
+            assert_eq!(records.reconcile(id), Reconciliation::NoRecord, "{id:?}");
+        }
+    }
+
+    #[test]
+    fn nobody_without_a_record_is_found() {
+        let noel = identity("Gaspard", "NOEL", "1999-12-25", "male", "99100");
+        assert_eq!(fixture().reconcile(&noel), Reconciliation::NoRecord);
+    }
+
+    #[test]
+    fn people_who_collide_after_accent_stripping_are_refused() {
+        let records = fixture();
+        let with_accents = identity("Hélène", "LEFÈVRE", "1975-04-18", "female", "99100");
+        let without = identity("Helene", "LEFEVRE", "1975-04-18", "female", "99100");
+        assert_eq!(records.reconcile(&with_accents), Reconciliation::Several(2));
+        assert_eq!(records.reconcile(&without), Reconciliation::Several(2));
+    }
+
+    #[test]
+    fn title_comes_from_the_gender() {
+        assert_eq!(title_from_gender("female"), Some("MME"));
+        assert_eq!(title_from_gender("male"), Some("M"));
+        assert_eq!(title_from_gender("unspecified"), Some(""));
+        assert_eq!(title_from_gender("other"), None);
+        let records = fixture();
+        // Camille has no title in the file: found only as `unspecified`.
+        let camille = |g: &str| identity("Camille", "BERNARD", "1993-06-21", g, "99100");
+        assert!(matches!(
+            records.reconcile(&camille("unspecified")),
+            Reconciliation::Found(_)
+        ));
+        assert_eq!(
+            records.reconcile(&camille("female")),
+            Reconciliation::NoRecord
+        );
+        assert!(matches!(
+            records.reconcile(&camille("x")),
+            Reconciliation::Unusable(_)
+        ));
+    }
+
+    #[test]
+    fn presumed_birthdates_match_zero_month_and_day() {
+        let records = fixture();
+        let aicha = identity("Aïcha", "BENALI", "1980-00-00", "female", "99350");
+        let Reconciliation::Found(record) = records.reconcile(&aicha) else {
+            panic!("Aïcha not found");
+        };
+        assert_eq!((record.birth_month, record.birth_day), (0, 0));
+        let precise = identity("Aïcha", "BENALI", "1980-01-01", "female", "99350");
+        assert_eq!(records.reconcile(&precise), Reconciliation::NoRecord);
+    }
+
+    #[test]
+    fn incomplete_or_malformed_identities_are_unusable() {
+        let records = fixture();
+        let mut missing = melaine();
+        missing.birthcountry = None;
+        assert!(matches!(
+            records.reconcile(&missing),
+            Reconciliation::Unusable(_)
+        ));
+        for bad in [
+            "1981-7-27",
+            "1981-07-27-01",
+            "27/07/1981",
+            "1981-13-01",
+            "1981-07-32",
+            "",
+        ] {
+            let mut id = melaine();
+            id.birthdate = Some(bad.to_owned());
+            assert!(
+                matches!(records.reconcile(&id), Reconciliation::Unusable(_)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_row_names_the_file_and_line() {
+        let header = COLUMNS.join(",");
+        let good = "1,DUPONT,JEAN,M,1970,01,15,99100,100,1,C,0,0,0,0,,1 RUE,75001,PARIS,";
+        let bad = "2,DUPONT,JEAN,M,1970,13,15,99100,100,1,C,0,0,0,0,,1 RUE,75001,PARIS,";
+        let csv = format!("# comment\n{header}\n{good}\n# another\n{bad}\n");
+        let err = Records::from_reader(csv.as_bytes(), Path::new("people.csv")).unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("people.csv, line 5:"), "{message}");
+        assert!(message.contains("moisNaissance"), "{message}");
+
+        let not_a_number = good.replace(",100,1,", ",10 000,1,");
+        let csv = format!("{header}\n{not_a_number}\n");
+        let err = Records::from_reader(csv.as_bytes(), Path::new("p.csv")).unwrap_err();
+        assert!(
+            err.to_string().contains("p.csv, line 2: column rfr"),
+            "{err}"
+        );
+
+        let short = "3,DUPONT,JEAN";
+        let csv = format!("{header}\n{short}\n");
+        let err = Records::from_reader(csv.as_bytes(), Path::new("p.csv")).unwrap_err();
+        assert!(err.to_string().contains("p.csv, line 2"), "{err}");
+
+        let err = Records::from_reader("spi,nom\n".as_bytes(), Path::new("p.csv")).unwrap_err();
+        assert!(
+            err.to_string().contains("missing column \"nomNaissance\""),
+            "{err}"
+        );
+    }
+}

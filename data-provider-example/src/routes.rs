@@ -1,0 +1,225 @@
+//! HTTP routes of the example data provider (SPEC §6).
+//!
+//! - `GET /situations/ir/assiettes/annrev/{year}` and its alias `GET /api/dgfip`: the protected
+//!   resource. Steps, in order: bearer header (no hub call when it is missing or malformed),
+//!   token check at the hub, DP scopes, identity reconciliation, scoped answer. `{year}` must be
+//!   four digits; the demo's records are not per year, so any such year gets the same data.
+//! - `GET /exchanges/{correlation_id}`: the DP ↔ hub exchanges recorded for one SP call (see
+//!   [`crate::exchanges`]); `200 []` when the id is unknown.
+//! - `GET /` (a JSON description) and `GET /health`.
+
+use std::time::Instant;
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::dgfip;
+use crate::error::AppError;
+use crate::exchanges::{Journal, valid_correlation_id};
+use crate::hub::{HubClient, TokenStatus, token_fingerprint};
+use crate::records::{Reconciliation, Records};
+
+/// The header under which the SP names its call.
+pub const CORRELATION_HEADER: &str = "X-Correlation-ID";
+/// Longer bearer tokens are refused before any hub call.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// Everything the handlers share, built once in [`crate::Application::build`].
+pub struct AppState {
+    pub records: Records,
+    pub hub: HubClient,
+    pub journal: Journal,
+    pub public_url: String,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index_get))
+        .route("/health", web::get().to(health_get))
+        .route(
+            "/situations/ir/assiettes/annrev/{year}",
+            web::get().to(annrev_get),
+        )
+        .route("/api/dgfip", web::get().to(api_dgfip_get))
+        .route("/exchanges/{correlation_id}", web::get().to(exchanges_get));
+}
+
+async fn index_get(state: web::Data<AppState>) -> HttpResponse {
+    let base = state.public_url.trim_end_matches('/');
+    HttpResponse::Ok().json(json!({
+        "name": "data-provider-example",
+        "description": "Fournisseur de données de démonstration (sosie de l'« API Impôt particulier ») : \
+                        il vérifie le jeton d'accès auprès de FranceConnect puis renvoie les données \
+                        autorisées par ses scopes.",
+        "endpoints": {
+            "data": format!("{base}/situations/ir/assiettes/annrev/{{year}}"),
+            "data_alias": format!("{base}/api/dgfip"),
+            "exchanges": format!("{base}/exchanges/{{correlation_id}}"),
+            "health": format!("{base}/health"),
+        },
+        "authentication": "Authorization: Bearer <access token issued by FranceConnect>",
+        "scopes": dgfip::DP_SCOPES,
+        "records": state.records.len(),
+    }))
+}
+
+async fn health_get() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn annrev_get(
+    req: HttpRequest,
+    year: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let token = bearer_token(&req)?;
+    let year = year.into_inner();
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::InvalidRequest(format!(
+            "{year:?} is not a year (YYYY)"
+        )));
+    }
+    tax_situation(&req, token, &state).await
+}
+
+async fn api_dgfip_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let token = bearer_token(&req)?;
+    tax_situation(&req, token, &state).await
+}
+
+async fn exchanges_get(
+    correlation_id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    HttpResponse::Ok().json(state.journal.get(&correlation_id, Instant::now()))
+}
+
+/// Unknown paths: JSON 404, like every other answer of this API.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound("unknown path".into()))
+}
+
+/// Steps 2 to 5 of SPEC §6, once the bearer token is in hand.
+async fn tax_situation(
+    req: &HttpRequest,
+    token: &str,
+    state: &AppState,
+) -> Result<HttpResponse, AppError> {
+    let correlation_id = req
+        .headers()
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| valid_correlation_id(id));
+    tracing::info!(token = %token_fingerprint(token), correlation_id, "checking a token at the hub");
+
+    let mut exchanges = Vec::new();
+    let status = state.hub.check(token, &mut exchanges).await;
+    if let Some(id) = correlation_id {
+        state.journal.record(id, exchanges, Instant::now());
+    }
+    let token = match status? {
+        TokenStatus::Active(token) => token,
+        TokenStatus::Inactive => return Err(AppError::InvalidToken),
+    };
+
+    let scopes = dgfip::granted_scopes(&token.scopes);
+    if scopes.is_empty() {
+        return Err(AppError::InsufficientScope);
+    }
+
+    let record = match state.records.reconcile(&token.identity) {
+        Reconciliation::Found(record) => record,
+        Reconciliation::NoRecord => {
+            return Err(AppError::NotFound("no record matches this identity".into()));
+        }
+        Reconciliation::Several(n) => {
+            return Err(AppError::NotFound(format!(
+                "{n} records match this identity: refusing to choose one"
+            )));
+        }
+        Reconciliation::Unusable(reason) => {
+            return Err(AppError::NotFound(format!(
+                "the identity cannot be matched: {reason}"
+            )));
+        }
+    };
+    Ok(HttpResponse::Ok().json(dgfip::tax_situation(record, &scopes)))
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
+pub fn bearer_token(req: &HttpRequest) -> Result<&str, AppError> {
+    let mut values = req.headers().get_all(AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Err(AppError::MissingToken);
+    };
+    if values.next().is_some() {
+        return Err(AppError::InvalidRequest(
+            "several Authorization headers".into(),
+        ));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::InvalidRequest("the Authorization header is not ASCII".into()))?;
+    parse_bearer(value)
+}
+
+/// Parses the value of an `Authorization` header: the scheme is case-insensitive, then exactly
+/// one space and a non-empty `b64token`.
+pub fn parse_bearer(value: &str) -> Result<&str, AppError> {
+    let malformed =
+        || AppError::InvalidRequest("expected `Authorization: Bearer <access token>`".into());
+    let mut parts = value.split(' ');
+    let (Some(scheme), Some(token), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed());
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") || !is_b64token(token) || token.len() > MAX_TOKEN_LEN
+    {
+        return Err(malformed());
+    }
+    Ok(token)
+}
+
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_headers_are_parsed_strictly() {
+        assert_eq!(
+            parse_bearer("Bearer abc-DEF_123.~+/==").unwrap(),
+            "abc-DEF_123.~+/=="
+        );
+        assert_eq!(parse_bearer("bearer abc").unwrap(), "abc");
+        for bad in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer  abc",
+            "Bearer abc def",
+            "Basic abc",
+            "Bearerabc",
+            "Bearer ===",
+            "Bearer a\"b",
+            "Bearer abc ",
+        ] {
+            assert!(
+                matches!(parse_bearer(bad), Err(AppError::InvalidRequest(_))),
+                "{bad:?}"
+            );
+        }
+        let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN + 1));
+        assert!(parse_bearer(&long).is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! `POST /token` (OIDC Core §3.1.3, SPEC §5): exchanges a code for an access token and an ID
+//! token.
+//!
+//! The client authenticates with `client_secret_post` or `client_secret_basic` (one method
+//! per request, RFC 6749 §2.3); secrets are compared in constant time. Codes are taken out of
+//! the store before any other check, so a code is burnt even by a failed exchange. The ID token
+//! carries the acr chosen in the login form and `amr ["pwd"]`, and is signed per the client's
+//! registration (HS256 with its secret by default, as FranceConnect's example IdP did).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderMap, PRAGMA};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use fc_plumbing::random::{secure_eq, token};
+use serde::Serialize;
+use serde_json::json;
+
+use super::params::Params;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{ACCESS_TOKEN_TTL_SECS, AccessGrant, unix_now};
+
+/// Lifetime of an ID token (`exp = iat + 60`).
+const ID_TOKEN_TTL_SECS: i64 = 60;
+
+#[derive(Serialize)]
+struct IdTokenClaims<'a> {
+    iss: &'a str,
+    sub: String,
+    aud: &'a str,
+    exp: i64,
+    iat: i64,
+    auth_time: i64,
+    nonce: &'a str,
+    acr: &'a str,
+    amr: [&'static str; 1],
+}
+
+pub async fn token_post(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let params = Params::from_body(&body).ok_or_else(|| {
+        AppError::invalid_request("the body must be application/x-www-form-urlencoded")
+    })?;
+    let get = |name: &str| {
+        params
+            .single(name)
+            .map_err(|r| AppError::invalid_request(format!("{} is repeated", r.0)))
+    };
+    authenticate_client(
+        &state,
+        request.headers(),
+        get("client_id")?,
+        get("client_secret")?,
+    )?;
+
+    match get("grant_type")? {
+        None => return Err(AppError::invalid_request("grant_type is missing")),
+        Some("authorization_code") => {}
+        Some(_) => return Err(AppError::unsupported_grant_type()),
+    }
+    let code = get("code")?.ok_or_else(|| AppError::invalid_request("code is missing"))?;
+    let redirect_uri =
+        get("redirect_uri")?.ok_or_else(|| AppError::invalid_request("redirect_uri is missing"))?;
+
+    let now = unix_now();
+    let grant = state
+        .codes
+        .take(code, now)
+        .ok_or_else(|| AppError::invalid_grant("unknown, expired or already used code"))?;
+    if grant.client_id != state.client.client_id {
+        return Err(AppError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if grant.redirect_uri != redirect_uri {
+        return Err(AppError::invalid_grant(
+            "redirect_uri differs from the one of the authorization request",
+        ));
+    }
+    let user = state
+        .users
+        .get(&grant.identifiant)
+        .ok_or_else(|| AppError::invalid_grant("unknown user"))?;
+
+    let claims = IdTokenClaims {
+        iss: &state.issuer,
+        sub: user.sub(),
+        aud: &state.client.client_id,
+        exp: now + ID_TOKEN_TTL_SECS,
+        iat: now,
+        auth_time: grant.auth_time,
+        nonce: &grant.nonce,
+        acr: &grant.acr,
+        amr: ["pwd"],
+    };
+    let signer = state.keys.signer(
+        state.client.id_token_signed_response_alg,
+        &state.client.client_secret,
+    );
+    let id_token = fc_plumbing::jose::sign_jwt(&signer, &claims).map_err(|e| AppError::OAuth {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        error: "server_error",
+        description: format!("cannot sign the ID token: {e}"),
+        basic_challenge: false,
+    })?;
+
+    let access_token = token(32);
+    state.access_tokens.insert(
+        access_token.clone(),
+        AccessGrant {
+            client_id: grant.client_id,
+            identifiant: grant.identifiant,
+            scope: grant.scope.clone(),
+        },
+        now,
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .json(json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TOKEN_TTL_SECS,
+            "id_token": id_token,
+            "scope": grant.scope,
+        })))
+}
+
+/// Checks the client's credentials, from the `Authorization: Basic` header or the body.
+fn authenticate_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form_client_id: Option<&str>,
+    form_client_secret: Option<&str>,
+) -> Result<(), AppError> {
+    let client = &state.client;
+    let basic = match headers.get(AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(parse_basic)
+                .ok_or_else(|| AppError::invalid_client("malformed Basic credentials", true))?,
+        ),
+    };
+    let (client_id, secret, basic_used) = match (basic, form_client_secret) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        (Some((id, secret)), None) => {
+            if form_client_id.is_some_and(|form_id| form_id != id) {
+                return Err(AppError::invalid_request(
+                    "client_id differs from the Basic credentials",
+                ));
+            }
+            (id, secret, true)
+        }
+        (None, Some(secret)) => {
+            let id = form_client_id
+                .ok_or_else(|| AppError::invalid_client("client_id is missing", false))?;
+            (id.to_owned(), secret.to_owned(), false)
+        }
+        (None, None) => {
+            return Err(AppError::invalid_client(
+                "client authentication is required (client_secret_post or client_secret_basic)",
+                false,
+            ));
+        }
+    };
+    let id_ok = secure_eq(&client_id, &client.client_id);
+    let secret_ok = secure_eq(&secret, &client.client_secret);
+    if id_ok && secret_ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid_client(
+            "unknown client or wrong secret",
+            basic_used,
+        ))
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((form_decode(id)?, form_decode(secret)?))
+}
+
+/// Decodes `application/x-www-form-urlencoded` escapes (`+` and `%XX`).
+fn form_decode(input: &str) -> Option<String> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = input.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_base64_of_urlencoded_parts() {
+        let header = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("my%3Aid:s%2Bcr+t")
+        );
+        assert_eq!(
+            parse_basic(&header),
+            Some(("my:id".to_owned(), "s+cr t".to_owned()))
+        );
+        assert_eq!(parse_basic("Bearer abc"), None);
+        assert_eq!(parse_basic("Basic !!!"), None);
+        assert_eq!(form_decode("%zz"), None);
+        assert_eq!(form_decode("%4"), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! Builds the IdP server on a given listener (the shape every program of the demo shares):
+//! users, keys and templates are loaded once here; a bad users file or configuration is a
+//! startup error, never a panic.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_web::{App, HttpServer, web};
+use fc_plumbing::{KeySet, MemorySessionStore};
+
+use crate::config::Config;
+use crate::routes;
+use crate::state::{AppState, RegisteredClient, templates};
+use crate::store::{
+    ACCESS_TOKEN_TTL_SECS, CODE_TTL_SECS, DEFAULT_CAPACITY, ExpiringMap, INTERACTION_TTL_SECS,
+};
+use crate::users::{UserDirectory, UsersError};
+
+/// Name of the IdP's session cookie (distinct from the other programs on localhost).
+pub const SESSION_COOKIE: &str = "idp_session";
+/// Idle lifetime of an IdP session.
+const SESSION_IDLE_SECS: i64 = 30 * 60;
+const MAX_SESSIONS: usize = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("cannot load the users: {0}")]
+    Users(#[from] UsersError),
+    #[error("cannot create the signing keys: {0}")]
+    Keys(#[from] fc_plumbing::jose::JoseError),
+    #[error("invalid template: {0}")]
+    Templates(#[from] tera::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
+        check(&config)?;
+        let users = UserDirectory::load(&config.users_dir)?;
+        tracing::info!(
+            users = users.len(),
+            dir = %config.users_dir.display(),
+            "test people loaded"
+        );
+        // Generated even with HS256 so the published JWKS is usable if the hub switches.
+        let keys = KeySet::generate("identity-provider-example")?;
+        let verification_keys = fc_plumbing::jose::parse_jwks(&keys.jwks())?;
+        let state = web::Data::new(AppState {
+            issuer: config.public_url.clone(),
+            base_url: config.public_url.trim_end_matches('/').to_owned(),
+            client: RegisteredClient {
+                client_id: config.client_id,
+                client_secret: config.client_secret,
+                redirect_uris: config.redirect_uris,
+                post_logout_redirect_uris: config.post_logout_redirect_uris,
+                id_token_signed_response_alg: config.id_token_signed_response_alg,
+            },
+            users,
+            keys,
+            verification_keys,
+            templates: templates()?,
+            interactions: ExpiringMap::new(DEFAULT_CAPACITY, INTERACTION_TTL_SECS),
+            codes: ExpiringMap::new(DEFAULT_CAPACITY, CODE_TTL_SECS),
+            access_tokens: ExpiringMap::new(DEFAULT_CAPACITY, ACCESS_TOKEN_TTL_SECS),
+        });
+        // One key and one store for every worker, or sessions would only work on one of them.
+        let session_key = actix_web::cookie::Key::generate();
+        let session_store = MemorySessionStore::new(MAX_SESSIONS);
+        let cookie_secure = config.cookie_secure;
+
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(fc_plumbing::session::middleware(
+                    session_store.clone(),
+                    session_key.clone(),
+                    SESSION_COOKIE,
+                    cookie_secure,
+                    SESSION_IDLE_SECS,
+                ))
+                .wrap(fc_plumbing::web::security_headers())
+                .wrap_fn(|request, service| {
+                    // One log line per request; the path only, as queries carry codes and states.
+                    let method = request.method().clone();
+                    let path = request.path().to_owned();
+                    let started = std::time::Instant::now();
+                    let response = service.call(request);
+                    async move {
+                        let response = response.await?;
+                        tracing::info!(
+                            %method,
+                            %path,
+                            status = response.status().as_u16(),
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "request"
+                        );
+                        Ok(response)
+                    }
+                })
+                .app_data(state.clone())
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn check(config: &Config) -> Result<(), StartupError> {
+    let bad = |m: String| Err(StartupError::Config(m));
+    match url::Url::parse(&config.public_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => {
+            return bad(format!(
+                "public_url {:?} is not an http(s) URL",
+                config.public_url
+            ));
+        }
+    }
+    if config.client_id.is_empty() || config.client_secret.is_empty() {
+        return bad("client_id and client_secret must not be empty".into());
+    }
+    if config.redirect_uris.is_empty() {
+        return bad("at least one redirect URI must be registered".into());
+    }
+    for uri in config
+        .redirect_uris
+        .iter()
+        .chain(&config.post_logout_redirect_uris)
+    {
+        if url::Url::parse(uri).is_err() {
+            return bad(format!("{uri:?} is not an absolute URL"));
+        }
+    }
+    Ok(())
+}

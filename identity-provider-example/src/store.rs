@@ -1,0 +1,214 @@
+//! Short-lived server-side state: pending authorizations, authorization codes and access
+//! tokens (SPEC §5, lifetimes of SPEC §4.6).
+//!
+//! Each kind lives in its own [`ExpiringMap`]: bounded (past its capacity the oldest entry is
+//! dropped, so a flood of `/authorize` calls cannot exhaust memory) and with one TTL per map, so
+//! insertion order is also expiry order. Callers pass `now` (Unix seconds) explicitly, which keeps
+//! expiry testable without sleeping.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+/// Lifetime of a pending authorization (the login form stays usable this long).
+pub const INTERACTION_TTL_SECS: i64 = 10 * 60;
+/// Authorization codes are single use and live 30 s, as at FranceConnect.
+pub const CODE_TTL_SECS: i64 = 30;
+/// Access tokens live 60 s (`expires_in` of the token answer).
+pub const ACCESS_TOKEN_TTL_SECS: i64 = 60;
+/// Default bound of every map.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Current time in Unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// An authorization request whose user has not finished the login form yet.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: String,
+    pub nonce: String,
+    pub scope: String,
+    /// The acr pre-selected in the form (from `acr_values`).
+    pub acr: String,
+    /// Single-use CSRF token of the form currently shown; replaced at every submission.
+    pub csrf_token: String,
+    /// Random value also kept in the browser's session: the form can only be posted from the
+    /// browser that opened it (no login CSRF).
+    pub browser_id: String,
+}
+
+/// What an authorization code stands for.
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub nonce: String,
+    pub acr: String,
+    pub scope: String,
+    pub identifiant: String,
+    pub auth_time: i64,
+}
+
+/// What an access token stands for.
+#[derive(Debug, Clone)]
+pub struct AccessGrant {
+    pub client_id: String,
+    pub identifiant: String,
+    pub scope: String,
+}
+
+struct Entry<V> {
+    value: V,
+    expires_at: i64,
+}
+
+struct Inner<V> {
+    entries: HashMap<String, Entry<V>>,
+    /// Keys in insertion order; keys already removed are skipped when met.
+    order: VecDeque<String>,
+}
+
+/// A bounded map whose entries expire `ttl_secs` after insertion.
+pub struct ExpiringMap<V> {
+    inner: Mutex<Inner<V>>,
+    capacity: usize,
+    ttl_secs: i64,
+}
+
+impl<V: Clone> ExpiringMap<V> {
+    pub fn new(capacity: usize, ttl_secs: i64) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+            capacity: capacity.max(1),
+            ttl_secs,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<V>> {
+        // Every change is a single insert or remove, so a panic elsewhere cannot leave the map
+        // half-updated: a poisoned lock is safe to reuse.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores `value` under `key` until `now + ttl`.
+    pub fn insert(&self, key: String, value: V, now: i64) {
+        let mut inner = self.lock();
+        let expires_at = now.saturating_add(self.ttl_secs);
+        inner
+            .entries
+            .insert(key.clone(), Entry { value, expires_at });
+        inner.order.push_back(key);
+        while let Some(front) = inner.order.front().cloned() {
+            let state = inner.entries.get(&front).map(|e| e.expires_at <= now);
+            match state {
+                None => {
+                    inner.order.pop_front();
+                }
+                Some(expired) if expired || inner.entries.len() > self.capacity => {
+                    inner.order.pop_front();
+                    inner.entries.remove(&front);
+                }
+                Some(_) => break,
+            }
+        }
+        if inner.order.len() > 2 * self.capacity {
+            let Inner { entries, order } = &mut *inner;
+            order.retain(|k| entries.contains_key(k));
+        }
+    }
+
+    /// A copy of the live entry under `key`.
+    pub fn get(&self, key: &str, now: i64) -> Option<V> {
+        self.with_mut(key, now, |v| v.clone())
+    }
+
+    /// Runs `f` on the live entry under `key`.
+    pub fn with_mut<R>(&self, key: &str, now: i64, f: impl FnOnce(&mut V) -> R) -> Option<R> {
+        let mut inner = self.lock();
+        match inner.entries.get_mut(key) {
+            Some(entry) if entry.expires_at > now => Some(f(&mut entry.value)),
+            Some(_) => {
+                inner.entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Removes the entry under `key` and returns it when still live: single use.
+    pub fn take(&self, key: &str, now: i64) -> Option<V> {
+        let entry = self.lock().entries.remove(key)?;
+        (entry.expires_at > now).then_some(entry.value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_after_their_ttl() {
+        let map = ExpiringMap::new(10, 30);
+        map.insert("code".into(), 1, 1000);
+        assert_eq!(map.get("code", 1029), Some(1));
+        assert_eq!(map.get("code", 1030), None);
+        assert!(map.is_empty(), "an expired entry is dropped when met");
+    }
+
+    #[test]
+    fn take_is_single_use_and_refuses_expired_entries() {
+        let map = ExpiringMap::new(10, 30);
+        map.insert("a".into(), 1, 1000);
+        map.insert("b".into(), 2, 1000);
+        assert_eq!(map.take("a", 1001), Some(1));
+        assert_eq!(map.take("a", 1001), None);
+        assert_eq!(map.take("b", 1031), None);
+        assert!(map.is_empty());
+    }
+
+    #[test]
+    fn the_map_is_bounded_and_drops_the_oldest() {
+        let map = ExpiringMap::new(3, 60);
+        for i in 0..5 {
+            map.insert(format!("k{i}"), i, 1000);
+        }
+        assert_eq!(map.len(), 3);
+        assert_eq!(map.get("k0", 1000), None);
+        assert_eq!(map.get("k1", 1000), None);
+        assert_eq!(map.get("k4", 1000), Some(4));
+    }
+
+    #[test]
+    fn inserting_purges_expired_entries() {
+        let map = ExpiringMap::new(100, 10);
+        map.insert("old".into(), 1, 1000);
+        map.insert("new".into(), 2, 2000);
+        assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn with_mut_changes_the_stored_value() {
+        let map = ExpiringMap::new(10, 60);
+        map.insert("i".into(), String::from("csrf-1"), 1000);
+        let old = map.with_mut("i", 1001, |v| std::mem::replace(v, "csrf-2".into()));
+        assert_eq!(old.as_deref(), Some("csrf-1"));
+        assert_eq!(map.get("i", 1002).as_deref(), Some("csrf-2"));
+    }
+}

@@ -1,0 +1,747 @@
+//! The test people of the IdP, read from CSV files (SPEC §3, claims of SPEC §5).
+//!
+//! The format is FranceConnect's `identity-provider-example/database.csv`, so its files (and the
+//! header-less partner files of its `data/` folder) drop in unchanged. Every `*.csv` file of the
+//! users folder is read once at startup, in file-name order, into one `HashMap` keyed by
+//! `identifiant`. Choices where SPEC §3 is silent:
+//! - a header may list the sixteen columns in any order; a first line that names a column but is
+//!   not a complete, valid header is an error rather than a silently shifted table;
+//! - one person per line (as in FranceConnect's files): blank lines are skipped, and so are lines
+//!   starting with `#`, even after spaces;
+//! - errors name the file, line and column but never echo a cell (it could be a password).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+/// The columns of `database.csv`, in FranceConnect's order (also the order of header-less files).
+pub const COLUMNS: [&str; 16] = [
+    "id",
+    "identifiant",
+    "motDePasse",
+    "nomDeNaissance",
+    "nomDUsage",
+    "prenoms",
+    "genre",
+    "email",
+    "telephone",
+    "dateDeNaissance",
+    "codePostalLieuDeNaissance",
+    "codePaysDeNaissance",
+    "adressePays",
+    "adresseVille",
+    "adresseCodePostal",
+    "adresseVoie",
+];
+
+/// Where a row was read: file name and 1-based line number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub file: String,
+    pub line: u64,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One test person. `Debug` leaves the password out so a stray log line cannot leak it.
+#[derive(Clone)]
+pub struct User {
+    pub id: String,
+    pub identifiant: String,
+    password: String,
+    pub nom_de_naissance: String,
+    pub nom_d_usage: String,
+    pub prenoms: String,
+    pub genre: String,
+    pub email: String,
+    pub telephone: String,
+    pub date_de_naissance: String,
+    pub code_postal_lieu_de_naissance: String,
+    pub code_pays_de_naissance: String,
+    pub adresse_pays: String,
+    pub adresse_ville: String,
+    pub adresse_code_postal: String,
+    pub adresse_voie: String,
+    pub place: Place,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("identifiant", &self.identifiant)
+            .field("sub", &self.sub())
+            .field("place", &self.place)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Claims a scope releases at `/userinfo`: the OIDC standard scopes plus FranceConnect's `birth`,
+/// `identite_pivot` and one-claim scopes (`given_name`, `birthplace`…).
+const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "given_name",
+            "family_name",
+            "preferred_username",
+            "birthdate",
+            "gender",
+        ],
+    ),
+    ("birth", &["birthplace", "birthcountry"]),
+    (
+        "identite_pivot",
+        &[
+            "given_name",
+            "family_name",
+            "birthdate",
+            "gender",
+            "birthplace",
+            "birthcountry",
+        ],
+    ),
+    ("email", &["email"]),
+    ("phone", &["phone_number"]),
+    ("address", &["address"]),
+    ("given_name", &["given_name"]),
+    ("family_name", &["family_name"]),
+    ("preferred_username", &["preferred_username"]),
+    ("birthdate", &["birthdate"]),
+    ("gender", &["gender"]),
+    ("birthplace", &["birthplace"]),
+    ("birthcountry", &["birthcountry"]),
+];
+
+/// Every scope the IdP knows (published in its discovery document).
+pub fn supported_scopes() -> Vec<&'static str> {
+    let mut scopes = vec!["openid"];
+    scopes.extend(SCOPE_CLAIMS.iter().map(|(scope, _)| *scope));
+    scopes
+}
+
+impl User {
+    /// The subject identifier: the `id` column, or the hex SHA-256 of `identifiant` when empty
+    /// (a stable value for files without ids).
+    pub fn sub(&self) -> String {
+        if self.id.is_empty() {
+            hex::encode(Sha256::digest(self.identifiant.as_bytes()))
+        } else {
+            self.id.clone()
+        }
+    }
+
+    /// "Prénoms NOM", as shown on the test accounts page.
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.prenoms, self.nom_de_naissance)
+            .trim()
+            .to_owned()
+    }
+
+    /// The password in clear, for the test accounts page only (these people are fictitious).
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// Constant-time password check (the passwords are in clear: this is a demo).
+    pub fn password_matches(&self, candidate: &str) -> bool {
+        fc_plumbing::random::secure_eq(&self.password, candidate)
+    }
+
+    /// Every claim of this person; empty cells are left out.
+    pub fn all_claims(&self) -> Map<String, Value> {
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(self.sub()));
+        let simple = [
+            ("given_name", &self.prenoms),
+            ("family_name", &self.nom_de_naissance),
+            ("preferred_username", &self.nom_d_usage),
+            ("birthdate", &self.date_de_naissance),
+            ("gender", &self.genre),
+            ("birthplace", &self.code_postal_lieu_de_naissance),
+            ("birthcountry", &self.code_pays_de_naissance),
+            ("email", &self.email),
+            ("phone_number", &self.telephone),
+        ];
+        for (name, value) in simple {
+            if !value.is_empty() {
+                claims.insert(name.into(), json!(value));
+            }
+        }
+        if let Some(address) = self.address() {
+            claims.insert("address".into(), address);
+        }
+        claims
+    }
+
+    /// The claims the space-separated `scope` grants (always `sub`).
+    pub fn claims_for_scope(&self, scope: &str) -> Map<String, Value> {
+        let granted: Vec<&str> = scope
+            .split_ascii_whitespace()
+            .flat_map(|s| {
+                SCOPE_CLAIMS
+                    .iter()
+                    .filter(move |(name, _)| *name == s)
+                    .flat_map(|(_, claims)| claims.iter().copied())
+            })
+            .collect();
+        self.all_claims()
+            .into_iter()
+            .filter(|(name, _)| name == "sub" || granted.contains(&name.as_str()))
+            .collect()
+    }
+
+    /// The OIDC `address` object, or `None` when every address cell is empty.
+    fn address(&self) -> Option<Value> {
+        let mut address = Map::new();
+        let parts = [
+            ("street_address", &self.adresse_voie),
+            ("postal_code", &self.adresse_code_postal),
+            ("locality", &self.adresse_ville),
+            ("country", &self.adresse_pays),
+        ];
+        for (name, value) in parts {
+            if !value.is_empty() {
+                address.insert(name.into(), json!(value));
+            }
+        }
+        if address.is_empty() {
+            return None;
+        }
+        let town = format!("{} {}", self.adresse_code_postal, self.adresse_ville);
+        let formatted: Vec<&str> = [self.adresse_voie.as_str(), town.trim(), &self.adresse_pays]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        address.insert("formatted".into(), json!(formatted.join(", ")));
+        Some(Value::Object(address))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsersError {
+    #[error("cannot read the users folder {dir}: {source}")]
+    Folder {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no *.csv file in the users folder {0}")]
+    NoFiles(PathBuf),
+    #[error("cannot read {file} (it must be UTF-8 text): {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}, line {line}: not valid CSV ({problem})")]
+    Csv {
+        file: String,
+        line: u64,
+        problem: String,
+    },
+    #[error("{file}, line {line}, column {column} ({name}): {problem}")]
+    Row {
+        file: String,
+        line: u64,
+        column: usize,
+        name: String,
+        problem: String,
+    },
+}
+
+/// A login met twice: the first one loaded is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub identifiant: String,
+    pub kept: Place,
+    pub ignored: Place,
+}
+
+/// Every test person, by `identifiant`, plus the load order for the accounts page.
+#[derive(Debug, Default)]
+pub struct UserDirectory {
+    by_login: HashMap<String, User>,
+    order: Vec<String>,
+    duplicates: Vec<Duplicate>,
+}
+
+impl UserDirectory {
+    /// Loads every `*.csv` file of `dir`, in file-name order.
+    pub fn load(dir: &Path) -> Result<Self, UsersError> {
+        let folder_error = |source| UsersError::Folder {
+            dir: dir.to_owned(),
+            source,
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(folder_error)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(folder_error)?
+            .into_iter()
+            .map(|entry| entry.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "csv"))
+            .collect();
+        paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+        if paths.is_empty() {
+            return Err(UsersError::NoFiles(dir.to_owned()));
+        }
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path).map_err(|source| UsersError::Read {
+                file: name.clone(),
+                source,
+            })?;
+            files.push((name, text));
+        }
+        let directory = Self::from_files(&files)?;
+        for d in &directory.duplicates {
+            tracing::warn!(
+                identifiant = %d.identifiant,
+                kept = %d.kept,
+                ignored = %d.ignored,
+                "duplicate identifiant: the first one is kept"
+            );
+        }
+        Ok(directory)
+    }
+
+    /// Builds the directory from `(file name, content)` pairs, in the given order.
+    pub fn from_files(files: &[(String, String)]) -> Result<Self, UsersError> {
+        let mut directory = Self::default();
+        for (name, text) in files {
+            for user in parse_file(name, text)? {
+                match directory.by_login.get(&user.identifiant) {
+                    Some(first) => directory.duplicates.push(Duplicate {
+                        identifiant: user.identifiant.clone(),
+                        kept: first.place.clone(),
+                        ignored: user.place.clone(),
+                    }),
+                    None => {
+                        directory.order.push(user.identifiant.clone());
+                        directory.by_login.insert(user.identifiant.clone(), user);
+                    }
+                }
+            }
+        }
+        Ok(directory)
+    }
+
+    pub fn get(&self, identifiant: &str) -> Option<&User> {
+        self.by_login.get(identifiant)
+    }
+
+    /// The person with this login and password. Unknown login and wrong password are the
+    /// same `None`, so callers cannot tell them apart.
+    pub fn authenticate(&self, identifiant: &str, password: &str) -> Option<&User> {
+        self.get(identifiant)
+            .filter(|user| user.password_matches(password))
+    }
+
+    /// The people in load order.
+    pub fn iter(&self) -> impl Iterator<Item = &User> {
+        self.order
+            .iter()
+            .filter_map(|login| self.by_login.get(login))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_login.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_login.is_empty()
+    }
+
+    /// The duplicated logins met while loading (also logged as warnings by [`Self::load`]).
+    pub fn duplicates(&self) -> &[Duplicate] {
+        &self.duplicates
+    }
+}
+
+/// Parses one file. `name` only serves error messages and [`Place`]s.
+///
+/// The format has one person per line, so the file is cut into lines here and each line is
+/// read as one CSV record (quotes still work inside a line). This gives the exact line number
+/// an editor shows, which the csv reader's own counting does not (it skips blank lines).
+pub fn parse_file(name: &str, text: &str) -> Result<Vec<User>, UsersError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut header: Vec<&'static str> = COLUMNS.to_vec();
+    let mut first_line = true;
+    let mut users = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let place = Place {
+            file: name.to_owned(),
+            line: index as u64 + 1,
+        };
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let record = read_record(raw).map_err(|e| UsersError::Csv {
+            file: place.file.clone(),
+            line: place.line,
+            problem: csv_problem(&e),
+        })?;
+        if std::mem::take(&mut first_line) && looks_like_header(&record) {
+            header = parse_header(&record, &place)?;
+            continue;
+        }
+        users.push(parse_row(&record, &header, place)?);
+    }
+    Ok(users)
+}
+
+fn read_record(line: &str) -> Result<csv::StringRecord, csv::Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    reader.read_record(&mut record)?;
+    Ok(record)
+}
+
+/// Describes a CSV error without its content (a cell could hold a password).
+fn csv_problem(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".into(),
+        csv::ErrorKind::Io(e) => e.to_string(),
+        _ => "unreadable record".into(),
+    }
+}
+
+fn looks_like_header(record: &csv::StringRecord) -> bool {
+    record
+        .iter()
+        .any(|cell| cell == "identifiant" || cell == "motDePasse")
+}
+
+/// The column names of a header line, in its order; each of the sixteen exactly once.
+fn parse_header(
+    record: &csv::StringRecord,
+    place: &Place,
+) -> Result<Vec<&'static str>, UsersError> {
+    let error = |column: usize, name: &str, problem: String| UsersError::Row {
+        file: place.file.clone(),
+        line: place.line,
+        column,
+        name: name.to_owned(),
+        problem,
+    };
+    let mut header = Vec::with_capacity(COLUMNS.len());
+    for (index, cell) in record.iter().enumerate() {
+        let Some(known) = COLUMNS.iter().find(|c| **c == cell) else {
+            return Err(error(
+                index + 1,
+                "header",
+                format!("unknown column name {cell:?}"),
+            ));
+        };
+        if header.contains(known) {
+            return Err(error(
+                index + 1,
+                known,
+                "column named twice in the header".into(),
+            ));
+        }
+        header.push(*known);
+    }
+    if let Some(missing) = COLUMNS.iter().find(|c| !header.contains(c)) {
+        return Err(error(
+            header.len() + 1,
+            missing,
+            "column missing from the header".into(),
+        ));
+    }
+    Ok(header)
+}
+
+fn parse_row(
+    record: &csv::StringRecord,
+    header: &[&'static str],
+    place: Place,
+) -> Result<User, UsersError> {
+    let error = |column: usize, name: &str, problem: String| UsersError::Row {
+        file: place.file.clone(),
+        line: place.line,
+        column,
+        name: name.to_owned(),
+        problem,
+    };
+    let found = record.len();
+    if found < header.len() {
+        let name = header.get(found).copied().unwrap_or("?");
+        return Err(error(
+            found + 1,
+            name,
+            format!("missing cell ({found} columns instead of {})", header.len()),
+        ));
+    }
+    if found > header.len() {
+        return Err(error(
+            header.len() + 1,
+            "extra",
+            format!(
+                "too many cells ({found} columns instead of {})",
+                header.len()
+            ),
+        ));
+    }
+    let cell = |name: &str| -> String {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| record.get(i))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let identifiant = cell("identifiant");
+    if identifiant.is_empty() {
+        let column = header.iter().position(|h| *h == "identifiant").unwrap_or(1) + 1;
+        return Err(error(column, "identifiant", "empty login".into()));
+    }
+    Ok(User {
+        id: cell("id"),
+        identifiant,
+        password: cell("motDePasse"),
+        nom_de_naissance: cell("nomDeNaissance"),
+        nom_d_usage: cell("nomDUsage"),
+        prenoms: cell("prenoms"),
+        genre: cell("genre"),
+        email: cell("email"),
+        telephone: cell("telephone"),
+        date_de_naissance: cell("dateDeNaissance"),
+        code_postal_lieu_de_naissance: cell("codePostalLieuDeNaissance"),
+        code_pays_de_naissance: cell("codePaysDeNaissance"),
+        adresse_pays: cell("adressePays"),
+        adresse_ville: cell("adresseVille"),
+        adresse_code_postal: cell("adresseCodePostal"),
+        adresse_voie: cell("adresseVoie"),
+        place,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "id,identifiant,motDePasse,nomDeNaissance,nomDUsage,prenoms,genre,email,telephone,dateDeNaissance,codePostalLieuDeNaissance,codePaysDeNaissance,adressePays,adresseVille,adresseCodePostal,adresseVoie";
+    const MELAINE: &str = "3,3_melaine,123,TROIS,TROIS,Mélaine Évelyne,female,wossewodda-3728@yopmail.com,0123456789,1981-07-27,95277,99100,France,Sarcelles,95200,12 rue de la République";
+    const ABROAD: &str = ",5_pierre,s3cr3t-pw,MÜLLER,,Pierre,male,,,1985-03-02,,99109,,,,";
+
+    fn one(name: &str, text: &str) -> Result<UserDirectory, UsersError> {
+        UserDirectory::from_files(&[(name.to_owned(), text.to_owned())])
+    }
+
+    #[test]
+    fn a_file_with_its_header_loads_every_column() {
+        let users = one("a.csv", &format!("{HEADER}\n{MELAINE}\n{ABROAD}\n")).unwrap();
+        assert_eq!(users.len(), 2);
+        let melaine = users.authenticate("3_melaine", "123").unwrap();
+        assert_eq!(melaine.sub(), "3");
+        assert_eq!(melaine.prenoms, "Mélaine Évelyne");
+        assert_eq!(melaine.adresse_voie, "12 rue de la République");
+        assert_eq!(melaine.place.to_string(), "a.csv:2");
+        let claims = melaine.all_claims();
+        assert_eq!(claims["family_name"], "TROIS");
+        assert_eq!(claims["birthplace"], "95277");
+        assert_eq!(claims["address"]["postal_code"], "95200");
+        assert_eq!(
+            claims["address"]["formatted"],
+            "12 rue de la République, 95200 Sarcelles, France"
+        );
+    }
+
+    #[test]
+    fn empty_cells_are_left_out_and_an_empty_id_gives_a_hashed_sub() {
+        let users = one("a.csv", &format!("{HEADER}\n{ABROAD}\n")).unwrap();
+        let pierre = users.get("5_pierre").unwrap();
+        assert_eq!(
+            pierre.sub(),
+            hex::encode(Sha256::digest(b"5_pierre")),
+            "sub = hex SHA-256 of identifiant"
+        );
+        let claims = pierre.all_claims();
+        for absent in [
+            "preferred_username",
+            "email",
+            "phone_number",
+            "birthplace",
+            "address",
+        ] {
+            assert!(!claims.contains_key(absent), "{absent} should be absent");
+        }
+        assert_eq!(claims["birthcountry"], "99109");
+    }
+
+    #[test]
+    fn claims_follow_the_granted_scopes() {
+        let users = one("a.csv", &format!("{HEADER}\n{MELAINE}\n")).unwrap();
+        let melaine = users.get("3_melaine").unwrap();
+        let claims = melaine.claims_for_scope("openid profile email birth");
+        let mut names: Vec<&str> = claims.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "birthcountry",
+                "birthdate",
+                "birthplace",
+                "email",
+                "family_name",
+                "gender",
+                "given_name",
+                "preferred_username",
+                "sub"
+            ]
+        );
+        let only_sub = melaine.claims_for_scope("openid");
+        assert_eq!(only_sub.keys().collect::<Vec<_>>(), ["sub"]);
+        assert!(
+            melaine
+                .claims_for_scope("openid address")
+                .contains_key("address")
+        );
+    }
+
+    #[test]
+    fn a_headerless_file_uses_the_standard_column_order() {
+        let users = one("partner.csv", &format!("{MELAINE}\n{ABROAD}")).unwrap();
+        assert_eq!(users.len(), 2);
+        let melaine = users.get("3_melaine").unwrap();
+        assert_eq!(melaine.nom_de_naissance, "TROIS");
+        assert_eq!(melaine.place.line, 1);
+    }
+
+    #[test]
+    fn bom_crlf_padded_cells_and_comments_are_accepted() {
+        let padded_header = HEADER.replace(',', " , ");
+        let text = format!(
+            "\u{feff}# a comment, with a comma\r\n{padded_header}\r\n\r\n  # an indented comment\r\n 3 , 3_melaine , 123 , TROIS , TROIS , Mélaine Évelyne , female , m@example.test , , 1981-07-27 , 95277 , 99100 , France , Sarcelles , 95200 , 12 rue de la République \r\n"
+        );
+        let users = one("bom.csv", &text).unwrap();
+        let melaine = users.authenticate("3_melaine", "123").unwrap();
+        assert_eq!(melaine.prenoms, "Mélaine Évelyne");
+        assert_eq!(melaine.id, "3");
+        assert_eq!(melaine.adresse_voie, "12 rue de la République");
+        assert!(melaine.telephone.is_empty());
+        assert_eq!(melaine.place.line, 5);
+    }
+
+    #[test]
+    fn a_header_may_list_the_columns_in_another_order() {
+        let text = "identifiant,id,motDePasse,nomDeNaissance,nomDUsage,prenoms,genre,email,telephone,dateDeNaissance,codePostalLieuDeNaissance,codePaysDeNaissance,adressePays,adresseVille,adresseCodePostal,adresseVoie\nx_login,42,pw,NOM,,Prénom,male,,,2000-01-01,,99100,,,,\n";
+        let users = one("swapped.csv", text).unwrap();
+        assert_eq!(users.get("x_login").unwrap().sub(), "42");
+    }
+
+    #[test]
+    fn a_malformed_row_names_its_file_line_and_column_but_not_the_password() {
+        let short_row = "7,7_leo,tr0ub4dor,PETIT,,Léo,male";
+        let err = one(
+            "bad.csv",
+            &format!("{HEADER}\n{MELAINE}\n# comment\n{short_row}\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("bad.csv"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("column 8 (email)"), "{err}");
+        assert!(!err.contains("tr0ub4dor"), "{err}");
+
+        let no_login = ",,hunter2-pw,NOM,,Prénom,male,,,2000-01-01,,99100,,,,";
+        let err = one("bad.csv", &format!("{HEADER}\n{no_login}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2, column 2 (identifiant)"), "{err}");
+        assert!(!err.contains("hunter2-pw"), "{err}");
+
+        let long_row = format!("{MELAINE},extra");
+        let err = one("bad.csv", &long_row).unwrap_err().to_string();
+        assert!(err.contains("line 1, column 17"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_header_is_an_error() {
+        let err = one("h.csv", "id,identifiant,motDePasse\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("h.csv, line 1"), "{err}");
+        assert!(err.contains("nomDeNaissance"), "{err}");
+    }
+
+    #[test]
+    fn a_duplicate_login_keeps_the_first_and_reports_both_places() {
+        let other = MELAINE.replace(",123,TROIS,", ",456,AUTRE,");
+        let users = UserDirectory::from_files(&[
+            (
+                "a.csv".to_owned(),
+                format!("{HEADER}\n{ABROAD}\n{MELAINE}\n"),
+            ),
+            ("b.csv".to_owned(), format!("{other}\n")),
+        ])
+        .unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users.get("3_melaine").unwrap().nom_de_naissance, "TROIS");
+        assert!(users.authenticate("3_melaine", "456").is_none());
+        assert_eq!(
+            users.duplicates(),
+            [Duplicate {
+                identifiant: "3_melaine".into(),
+                kept: Place {
+                    file: "a.csv".into(),
+                    line: 3
+                },
+                ignored: Place {
+                    file: "b.csv".into(),
+                    line: 1
+                },
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_login_and_wrong_password_look_the_same() {
+        let users = one("a.csv", MELAINE).unwrap();
+        assert!(users.authenticate("3_melaine", "123").is_some());
+        assert!(users.authenticate("3_melaine", "1234").is_none());
+        assert!(users.authenticate("nobody", "123").is_none());
+    }
+
+    #[test]
+    fn the_debug_output_hides_the_password() {
+        let users = one("a.csv", ABROAD).unwrap();
+        let debug = format!("{:?}", users.get("5_pierre").unwrap());
+        assert!(!debug.contains("s3cr3t-pw"), "{debug}");
+    }
+
+    #[test]
+    fn the_fixture_folder_loads_and_holds_3_melaine() {
+        let users = UserDirectory::load(&fc_plumbing::fixture_path("idp/users")).unwrap();
+        let melaine = users.authenticate("3_melaine", "123").unwrap();
+        assert_eq!(melaine.nom_de_naissance, "TROIS");
+        assert_eq!(melaine.prenoms, "Mélaine Évelyne");
+        assert_eq!(melaine.genre, "female");
+        assert_eq!(melaine.date_de_naissance, "1981-07-27");
+        assert_eq!(melaine.code_postal_lieu_de_naissance, "95277");
+        assert_eq!(melaine.code_pays_de_naissance, "99100");
+        assert!(users.len() > 5);
+    }
+
+    #[test]
+    fn a_folder_without_csv_files_is_an_error() {
+        let err = UserDirectory::load(Path::new("src")).unwrap_err();
+        assert!(matches!(err, UsersError::NoFiles(_)), "{err}");
+    }
+}

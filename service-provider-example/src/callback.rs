@@ -1,0 +1,350 @@
+//! Step 2 — back from FranceConnect on `redirect_uri` (SPEC §4.6, §7).
+//!
+//! FranceConnect sends the browser to `redirect_uri?code=…&state=…&iss=…`, or
+//! `redirect_uri?error=…&error_description=…&state=…&iss=…`. What it expects from the SP:
+//! 1. `state` must be the one sent with this browser's `/authorize`; otherwise stop, without
+//!    calling the hub (the callback may be forged);
+//! 2. exchange the `code` at the `token_endpoint` (`client_secret_post`, with the same
+//!    `redirect_uri`) for an access token and an ID token;
+//! 3. verify the ID token: signature with a key of the hub's JWKS (ES256 for the demo SP), `iss`,
+//!    `aud` = our `client_id`, `exp`, and `nonce` = the one we sent;
+//! 4. call the `userinfo_endpoint` with the access token: the answer is a signed JWT
+//!    (`application/jwt`), to verify like the ID token, and its `sub` must be the ID token's;
+//! 5. only then consider the user logged in.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::header, web};
+use fc_plumbing::jose::{self, JoseError, Jwa};
+use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreTokenResponse};
+use openidconnect::{
+    AuthorizationCode, ClaimsVerificationError, Nonce, OAuth2TokenResponse, RequestTokenError,
+    SignatureVerificationError,
+};
+use serde_json::Value;
+
+use crate::error::SpError;
+use crate::hub::error_chain;
+use crate::journal::{Exchange, Journal, Recorder, jwt_view};
+use crate::session::{self, DataGrant, PendingLogin, Purpose, User};
+use crate::startup::AppState;
+
+/// `GET /oidc-callback`
+pub async fn oidc_callback_get(
+    app: web::Data<AppState>,
+    session: Session,
+    request: actix_web::HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, SpError> {
+    let mut journal = Journal::load(&session);
+    let mut received = Exchange::redirect(
+        "Retour de FranceConnect sur redirect_uri (callback)",
+        "FranceConnect → navigateur → SP",
+        &format!(
+            "{}{}",
+            app.config.public_url.trim_end_matches('/'),
+            request.uri()
+        ),
+        0,
+    );
+    received.status = None;
+    received.params = query.0.clone();
+    journal.push(received);
+
+    // Whatever happens, the journal keeps what was exchanged so far.
+    let outcome = complete_login(&app, &session, &mut journal, &query.0).await;
+    journal.save(&session)?;
+    outcome
+}
+
+async fn complete_login(
+    app: &AppState,
+    session: &Session,
+    journal: &mut Journal,
+    params: &[(String, String)],
+) -> Result<HttpResponse, SpError> {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+
+    // 1. The state: this callback must answer the login this browser started.
+    let pending: PendingLogin =
+        session::pending_login(session)?.ok_or(SpError::NoLoginInProgress)?;
+    if !session::state_matches(&pending.state, param("state")) {
+        return Err(SpError::StateMismatch);
+    }
+    session::forget_pending_login(session);
+    if let Some(iss) = param("iss")
+        && iss != app.hub.issuer().as_str()
+    {
+        return Err(SpError::WrongCallbackIssuer(iss.to_owned()));
+    }
+    if let Some(error) = param("error") {
+        return Err(SpError::Hub {
+            error: error.to_owned(),
+            description: param("error_description").map(str::to_owned),
+        });
+    }
+    let code = param("code")
+        .filter(|c| !c.is_empty())
+        .ok_or(SpError::MissingCode)?;
+
+    // 2. The code, exchanged for tokens (the recorder keeps the real request for the journal).
+    let metadata = app.hub.metadata().await?;
+    let client = app.hub.client(&metadata);
+    let recorder = Recorder::new();
+    let http = |r| recorder.send(&app.back_channel, r);
+    let token_result: Result<CoreTokenResponse, _> = client
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .map_err(|e| SpError::Token(e.to_string()))?
+        .request_async(&http)
+        .await;
+    let mut token_exchanges = recorder.take(
+        "Échange du code contre les jetons (token)",
+        "SP → FranceConnect",
+    );
+    let tokens = match token_result {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            token_exchanges
+                .iter_mut()
+                .for_each(|x| x.notes.push(error_chain(&e)));
+            token_exchanges.into_iter().for_each(|x| journal.push(x));
+            return Err(match e {
+                RequestTokenError::Request(e) => SpError::HubUnreachable(error_chain(&e)),
+                other => SpError::Token(error_chain(&other)),
+            });
+        }
+    };
+    let id_token: CoreIdToken = tokens
+        .extra_fields()
+        .id_token()
+        .cloned()
+        .ok_or_else(|| SpError::IdToken("the token response has no id_token".into()))?;
+    let raw_id_token = id_token.to_string();
+
+    // 3. The ID token, verified by `openidconnect` (signature, iss, aud, exp, iat, nonce). An
+    // unknown key may mean the hub rotated its keys: fetch the JWKS again, once.
+    let nonce = Nonce::new(pending.nonce.clone());
+    let verified = match verify_id_token(&client, &id_token, &nonce) {
+        Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        )) => {
+            let refreshed = app.hub.refresh_jwks().await?;
+            verify_id_token(&app.hub.client(&refreshed), &id_token, &nonce)
+        }
+        other => other,
+    };
+    let metadata = app.hub.metadata().await?;
+    let id_token_check = match &verified {
+        Ok(_) => "ID token valide : signature, iss, aud, exp et nonce vérifiés par openidconnect"
+            .to_owned(),
+        Err(e) => format!("ID token REFUSÉ : {}", error_chain(e)),
+    };
+    for mut exchange in token_exchanges {
+        let mut view = jwt_view(
+            "ID token",
+            &raw_id_token,
+            Some(metadata.jwks()),
+            Some(&app.config.client_secret),
+        );
+        view.signature = format!("{} — {id_token_check}", view.signature);
+        exchange.jwts.push(view);
+        journal.push(exchange);
+    }
+    let claims = verified.map_err(|e| SpError::IdToken(error_chain(&e)))?;
+    let sub = claims.subject().as_str().to_owned();
+
+    // 4. Userinfo: a signed JWT whose `sub` must be the ID token's.
+    let access_token = tokens.access_token().secret().clone();
+    let userinfo = fetch_userinfo(app, journal, &access_token, &sub).await?;
+
+    // 5. Logged in. A new session id (against session fixation) keeps the journal.
+    let decoded =
+        jose::decode_unverified(&raw_id_token).map_err(|e| SpError::IdToken(e.to_string()))?;
+    let expires_at = tokens
+        .expires_in()
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|d| (chrono::Utc::now() + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let scope = tokens
+        .scopes()
+        .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+    let user = User {
+        sub,
+        acr: claims.auth_context_ref().map(|acr| acr.as_str().to_owned()),
+        amr: claims
+            .auth_method_refs()
+            .map(|amr| amr.iter().map(|a| a.as_str().to_owned()).collect())
+            .unwrap_or_default(),
+        id_token: raw_id_token,
+        id_token_header: decoded.header,
+        id_token_payload: decoded.payload,
+        userinfo,
+        scope: scope.clone(),
+        access_token_expires_at: expires_at.clone(),
+    };
+    session.renew();
+    let next = match pending.purpose {
+        Purpose::Identity => {
+            session::set_user(session, &user)?;
+            "/me"
+        }
+        Purpose::Data => {
+            // The data pass also logs the user in when they were not already.
+            if session::user(session)?.is_none() {
+                session::set_user(session, &user)?;
+            }
+            session::set_data_grant(
+                session,
+                &DataGrant {
+                    access_token,
+                    scope,
+                    expires_at,
+                },
+            )?;
+            "/data"
+        }
+    };
+    tracing::info!(purpose = ?pending.purpose, "user logged in through FranceConnect");
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, next))
+        .finish())
+}
+
+fn verify_id_token(
+    client: &crate::hub::HubClient,
+    id_token: &CoreIdToken,
+    nonce: &Nonce,
+) -> Result<CoreIdTokenClaims, ClaimsVerificationError> {
+    id_token.claims(&client.id_token_verifier(), nonce).cloned()
+}
+
+/// Calls userinfo with the access token and verifies the signed answer: signature with the hub's
+/// keys (HS256: the client secret), `iss`, `aud`, `exp` and `sub`.
+async fn fetch_userinfo(
+    app: &AppState,
+    journal: &mut Journal,
+    access_token: &str,
+    sub: &str,
+) -> Result<Value, SpError> {
+    let metadata = app.hub.metadata().await?;
+    let userinfo_url = metadata
+        .userinfo_endpoint()
+        .ok_or_else(|| SpError::Userinfo("the hub publishes no userinfo_endpoint".into()))?
+        .url()
+        .to_string();
+    let request = openidconnect::http::Request::get(&userinfo_url)
+        .header(
+            header::AUTHORIZATION.as_str(),
+            format!("Bearer {access_token}"),
+        )
+        .header(header::ACCEPT.as_str(), "application/jwt")
+        .body(Vec::new())
+        .map_err(|e| SpError::Userinfo(e.to_string()))?;
+    let recorder = Recorder::new();
+    let sent = recorder.send(&app.back_channel, request).await;
+    let mut exchanges = recorder.take(
+        "Informations sur l'utilisateur (userinfo)",
+        "SP → FranceConnect",
+    );
+    let result = check_userinfo(app, sent, sub).await;
+    for exchange in &mut exchanges {
+        if let Some(jwt) = exchange
+            .response_body
+            .clone()
+            .filter(|b| b.split('.').count() == 3)
+        {
+            let metadata = app.hub.metadata().await?;
+            let mut view = jwt_view(
+                "Userinfo",
+                jwt.trim(),
+                Some(metadata.jwks()),
+                Some(&app.config.client_secret),
+            );
+            if let Err(e) = &result {
+                view.signature = format!("{} — userinfo REFUSÉ : {e}", view.signature);
+            }
+            exchange.jwts.push(view);
+        } else if let Err(e) = &result {
+            exchange.notes.push(format!("Userinfo refusé : {e}"));
+        }
+    }
+    exchanges.into_iter().for_each(|x| journal.push(x));
+    result
+}
+
+async fn check_userinfo(
+    app: &AppState,
+    sent: Result<openidconnect::HttpResponse, fc_plumbing::BackChannelError>,
+    sub: &str,
+) -> Result<Value, SpError> {
+    let response = sent.map_err(|e| SpError::HubUnreachable(error_chain(&e)))?;
+    if !response.status().is_success() {
+        return Err(SpError::Userinfo(format!(
+            "the hub answered {}",
+            response.status()
+        )));
+    }
+    let content_type = response
+        .headers()
+        .get(openidconnect::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/jwt") {
+        return Err(SpError::Userinfo(format!(
+            "expected a signed JWT (application/jwt), got {content_type:?}"
+        )));
+    }
+    let jwt = String::from_utf8_lossy(response.body()).trim().to_owned();
+
+    // The algorithm must be one the hub announces for userinfo; never `none`.
+    let header = jose::decode_unverified(&jwt)
+        .map_err(|e| SpError::Userinfo(e.to_string()))?
+        .header;
+    let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let metadata = app.hub.metadata().await?;
+    let announced = |alg: Jwa| {
+        metadata
+            .userinfo_signing_alg_values_supported()
+            .is_none_or(|algs| algs.contains(&alg.core()))
+    };
+    let alg: Jwa = match alg_name.parse() {
+        Ok(alg) if announced(alg) => alg,
+        _ => return Err(SpError::Userinfo(format!("algorithm {alg_name:?} refused"))),
+    };
+    let secret = Some(app.config.client_secret.as_str());
+    let claims = match jose::verify_jwt(&jwt, alg, metadata.jwks(), secret) {
+        Err(JoseError::UnknownKey(_)) => {
+            let refreshed = app.hub.refresh_jwks().await?;
+            jose::verify_jwt(&jwt, alg, refreshed.jwks(), secret)
+        }
+        other => other,
+    }
+    .map_err(|e| SpError::Userinfo(e.to_string()))?;
+
+    if claims.get("iss").and_then(Value::as_str) != Some(app.hub.issuer().as_str()) {
+        return Err(SpError::Userinfo("iss is not the hub's issuer".into()));
+    }
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == &app.config.client_id,
+        Some(Value::Array(auds)) => auds
+            .iter()
+            .any(|a| a.as_str() == Some(app.config.client_id.as_str())),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(SpError::Userinfo("aud is not our client_id".into()));
+    }
+    if let Some(exp) = claims.get("exp").and_then(Value::as_i64)
+        && exp < chrono::Utc::now().timestamp()
+    {
+        return Err(SpError::Userinfo("expired".into()));
+    }
+    // Both documents must describe the same person.
+    if claims.get("sub").and_then(Value::as_str) != Some(sub) {
+        return Err(SpError::Userinfo("sub differs from the ID token's".into()));
+    }
+    Ok(claims)
+}

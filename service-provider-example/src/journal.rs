@@ -1,0 +1,462 @@
+//! Step 6 — "Journal des échanges": every exchange of the journey, in order (SPEC §1.3, §7).
+//!
+//! FranceConnect expects nothing here: this page exists so that an integrator can *see* the
+//! protocol. Each entry is one exchange — the browser redirects (authorize, callback, logout) and
+//! the server-to-server calls (token, userinfo, SP → data provider, and the data provider's
+//! checktoken calls to the hub, fetched from the DP) — with method, URL, status, duration, headers
+//! and bodies, and every JWT decoded (header + payload) with the result of its signature check.
+//!
+//! The journal lives in the session, bounded to [`MAX_ENTRIES`]. The `client_secret` is masked as
+//! `********` before an entry is stored; tokens are shown (it is a demo) but never logged.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use fc_plumbing::jose::{self, Jwa};
+use fc_plumbing::{BackChannel, BackChannelError};
+use openidconnect::core::CoreJsonWebKeySet;
+use openidconnect::{HttpRequest, HttpResponse as OidcResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::SpError;
+use crate::startup::AppState;
+
+/// How many exchanges a session keeps (the oldest are dropped).
+pub const MAX_ENTRIES: usize = 100;
+/// Bodies longer than this are cut (a journal is for reading, not for archiving).
+const MAX_BODY_CHARS: usize = 16 * 1024;
+const MASK: &str = "********";
+const SESSION_KEY: &str = "journal";
+
+/// One exchange, as shown on the journal page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Exchange {
+    /// What this step is, in French ("Échange du code contre les jetons (token)").
+    pub step: String,
+    /// Who talks to whom ("SP → FranceConnect").
+    pub actors: String,
+    /// When it happened (RFC 3339).
+    pub at: String,
+    pub method: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub duration_ms: Option<u64>,
+    /// Query or form parameters, decoded.
+    pub params: Vec<(String, String)>,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<String>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Option<String>,
+    pub jwts: Vec<JwtView>,
+    pub notes: Vec<String>,
+}
+
+/// A JWT taken apart for display.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JwtView {
+    pub label: String,
+    pub header: String,
+    pub payload: String,
+    /// The signature check result, in words.
+    pub signature: String,
+}
+
+impl Exchange {
+    /// A browser redirect (no duration: the browser makes the request).
+    pub fn redirect(step: &str, actors: &str, url: &str, status: u16) -> Self {
+        Self {
+            step: step.into(),
+            actors: actors.into(),
+            at: now(),
+            method: "GET".into(),
+            url: url.into(),
+            status: Some(status),
+            params: query_pairs(url),
+            ..Self::default()
+        }
+    }
+
+    /// Hides the client secret wherever it may appear: form parameters, query parameters, form
+    /// bodies and HTTP Basic credentials. Also cuts long bodies.
+    pub fn masked(mut self) -> Self {
+        for (name, value) in &mut self.params {
+            if name == "client_secret" {
+                *value = MASK.into();
+            }
+        }
+        for (name, value) in &mut self.request_headers {
+            if name.eq_ignore_ascii_case("authorization")
+                && value.to_ascii_lowercase().starts_with("basic ")
+            {
+                *value = format!("Basic {MASK}");
+            }
+        }
+        self.url = mask_form(&self.url);
+        self.request_body = self.request_body.map(|b| cut(mask_form(&b)));
+        self.response_body = self.response_body.map(cut);
+        self
+    }
+}
+
+/// The journal of one session.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Journal {
+    entries: VecDeque<Exchange>,
+}
+
+impl Journal {
+    pub fn load(session: &Session) -> Self {
+        // A journal that cannot be read (older format) is simply started afresh.
+        session
+            .get::<Journal>(SESSION_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, session: &Session) -> Result<(), SpError> {
+        Ok(session.insert(SESSION_KEY, self)?)
+    }
+
+    pub fn push(&mut self, exchange: Exchange) {
+        self.entries.push_back(exchange.masked());
+        while self.entries.len() > MAX_ENTRIES {
+            self.entries.pop_front();
+        }
+    }
+
+    pub fn entries(&self) -> &VecDeque<Exchange> {
+        &self.entries
+    }
+}
+
+/// Records what goes through the back channel, so the journal shows the real requests that
+/// `openidconnect` (or our own code) sent, and the real answers.
+#[derive(Default)]
+pub struct Recorder {
+    calls: Mutex<Vec<Exchange>>,
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends `request` through the back channel and records it. Usable as `openidconnect`'s HTTP
+    /// client: `let http = |r| recorder.send(&back_channel, r);`.
+    pub async fn send(
+        &self,
+        back_channel: &BackChannel,
+        request: HttpRequest,
+    ) -> Result<OidcResponse, BackChannelError> {
+        let mut exchange = Exchange {
+            at: now(),
+            method: request.method().to_string(),
+            url: request.uri().to_string(),
+            request_headers: header_pairs(request.headers()),
+            request_body: body_text(request.body()),
+            ..Exchange::default()
+        };
+        exchange.params = match exchange.method.as_str() {
+            "POST" => form_pairs(exchange.request_body.as_deref().unwrap_or("")),
+            _ => query_pairs(&exchange.url),
+        };
+        let started = Instant::now();
+        let result = back_channel.send_oidc(request).await;
+        exchange.duration_ms =
+            Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        // The log line names the endpoint only: no query, no header, no body (tokens stay out).
+        let endpoint = exchange.url.split('?').next().unwrap_or("");
+        match &result {
+            Ok(response) => tracing::info!(
+                method = exchange.method,
+                url = endpoint,
+                status = response.status().as_u16(),
+                ms = exchange.duration_ms,
+                "back-channel call"
+            ),
+            Err(e) => tracing::warn!(
+                method = exchange.method,
+                url = endpoint,
+                error = %e,
+                "back-channel call failed"
+            ),
+        }
+        match &result {
+            Ok(response) => {
+                exchange.status = Some(response.status().as_u16());
+                exchange.response_headers = header_pairs(response.headers());
+                exchange.response_body = body_text(response.body());
+            }
+            Err(e) => exchange.notes.push(format!("Échec de la requête : {e}")),
+        }
+        self.lock().push(exchange.masked());
+        result
+    }
+
+    /// The recorded exchanges, oldest first, each labelled with `step` and `actors`.
+    pub fn take(&self, step: &str, actors: &str) -> Vec<Exchange> {
+        std::mem::take(&mut *self.lock())
+            .into_iter()
+            .map(|mut e| {
+                e.step = step.into();
+                e.actors = actors.into();
+                e
+            })
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Exchange>> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Decodes `jwt` for display, checking its signature against the hub's keys (or, for HS256, the
+/// client secret). The algorithm must be one the hub uses, never `none`.
+pub fn jwt_view(
+    label: &str,
+    jwt: &str,
+    hub_jwks: Option<&CoreJsonWebKeySet>,
+    client_secret: Option<&str>,
+) -> JwtView {
+    let decoded = match jose::decode_unverified(jwt) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            return JwtView {
+                label: label.into(),
+                signature: format!("JWT illisible : {e}"),
+                ..JwtView::default()
+            };
+        }
+    };
+    let alg = decoded
+        .header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let signature = match (alg.parse::<Jwa>(), hub_jwks) {
+        (Err(_), _) => format!("Algorithme {alg:?} refusé : non vérifiée"),
+        (Ok(_), None) => "Non vérifiée (clés du hub indisponibles)".to_owned(),
+        (Ok(alg), Some(jwks)) => match jose::verify_jwt(jwt, alg, jwks, client_secret) {
+            Ok(_) if alg == Jwa::HS256 => "Signature HS256 valide (clé : client_secret)".to_owned(),
+            Ok(_) => {
+                let kid = decoded
+                    .header
+                    .get("kid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                format!("Signature {alg} valide (clé « {kid} » du JWKS de FranceConnect)")
+            }
+            Err(e) => format!("Signature INVALIDE : {e}"),
+        },
+    };
+    JwtView {
+        label: label.into(),
+        header: pretty(&decoded.header),
+        payload: pretty(&decoded.payload),
+        signature,
+    }
+}
+
+pub fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// `GET /journal`: the timeline of this session.
+pub async fn journal_get(
+    app: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, SpError> {
+    let journal = Journal::load(&session);
+    let mut context = app.pages.context(&session)?;
+    context.insert("entries", journal.entries());
+    context.insert("max_entries", &MAX_ENTRIES);
+    app.pages.render("journal.html", &context)
+}
+
+/// `GET /journal.json`: the same timeline, to download.
+pub async fn journal_json_get(session: Session) -> HttpResponse {
+    let journal = Journal::load(&session);
+    HttpResponse::Ok()
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"journal-franceconnect.json\"",
+        ))
+        .json(journal.entries())
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn header_pairs(headers: &openidconnect::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn body_text(body: &[u8]) -> Option<String> {
+    (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned())
+}
+
+fn query_pairs(url: &str) -> Vec<(String, String)> {
+    url::Url::parse(url)
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
+fn form_pairs(body: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Replaces the value of every `client_secret=` pair of a form body or URL query.
+fn mask_form(text: &str) -> String {
+    const NAME: &str = "client_secret=";
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut search_from = 0;
+    while let Some(found) = text[search_from..].find(NAME) {
+        let at = search_from + found;
+        let value_start = at + NAME.len();
+        search_from = value_start;
+        let starts_a_pair = at == 0 || text[..at].ends_with(['&', '?']);
+        if starts_a_pair {
+            let value_end = text[value_start..]
+                .find(['&', '#'])
+                .map_or(text.len(), |end| value_start + end);
+            out.push_str(&text[copied..value_start]);
+            out.push_str(MASK);
+            copied = value_end;
+            search_from = value_end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn cut(text: String) -> String {
+    if text.chars().count() <= MAX_BODY_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_BODY_CHARS).collect();
+    cut.push_str("\n… (tronqué)");
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_secret_is_masked_everywhere() {
+        let exchange = Exchange {
+            url: "http://hub/token?client_secret=s3cr3t&x=1".into(),
+            params: vec![
+                ("client_secret".into(), "s3cr3t".into()),
+                ("code".into(), "abc".into()),
+            ],
+            request_headers: vec![("Authorization".into(), "Basic czNjcjN0".into())],
+            request_body: Some(
+                "grant_type=authorization_code&code=abc&client_secret=s3cr3t&client_id=id".into(),
+            ),
+            ..Exchange::default()
+        }
+        .masked();
+        let all = serde_json::to_string(&exchange).unwrap();
+        assert!(!all.contains("s3cr3t"), "{all}");
+        assert!(!all.contains("czNjcjN0"), "{all}");
+        assert_eq!(
+            exchange.request_body.as_deref(),
+            Some("grant_type=authorization_code&code=abc&client_secret=********&client_id=id")
+        );
+        assert_eq!(exchange.url, "http://hub/token?client_secret=********&x=1");
+        assert_eq!(exchange.params[1], ("code".into(), "abc".into()));
+    }
+
+    #[test]
+    fn masking_leaves_other_parameters_and_bearer_tokens_alone() {
+        let body = "client_secret=a&not_client_secret=b";
+        assert_eq!(
+            mask_form(body),
+            "client_secret=********&not_client_secret=b"
+        );
+        let exchange = Exchange {
+            request_headers: vec![("authorization".into(), "Bearer tok".into())],
+            ..Exchange::default()
+        }
+        .masked();
+        assert_eq!(exchange.request_headers[0].1, "Bearer tok");
+    }
+
+    #[test]
+    fn the_journal_keeps_the_last_entries_in_order() {
+        let mut journal = Journal::default();
+        for i in 0..(MAX_ENTRIES + 5) {
+            journal.push(Exchange {
+                step: i.to_string(),
+                ..Exchange::default()
+            });
+        }
+        assert_eq!(journal.entries().len(), MAX_ENTRIES);
+        assert_eq!(
+            journal.entries().front().map(|e| e.step.as_str()),
+            Some("5")
+        );
+        assert_eq!(
+            journal.entries().back().map(|e| e.step.clone()),
+            Some((MAX_ENTRIES + 4).to_string())
+        );
+    }
+
+    #[test]
+    fn long_bodies_are_cut() {
+        let exchange = Exchange {
+            response_body: Some("x".repeat(MAX_BODY_CHARS + 10)),
+            ..Exchange::default()
+        }
+        .masked();
+        assert!(exchange.response_body.unwrap().ends_with("(tronqué)"));
+    }
+
+    #[test]
+    fn jwts_are_decoded_and_their_signature_checked() {
+        let keys = fc_plumbing::KeySet::generate("t").unwrap();
+        let jwks = jose::parse_jwks(&keys.jwks()).unwrap();
+        let jwt = jose::sign_jwt(
+            &keys.signer(Jwa::ES256, ""),
+            &serde_json::json!({"sub": "s"}),
+        )
+        .unwrap();
+        let view = jwt_view("ID token", &jwt, Some(&jwks), None);
+        assert!(
+            view.signature.starts_with("Signature ES256 valide"),
+            "{}",
+            view.signature
+        );
+        assert!(view.payload.contains("\"sub\""));
+
+        let other = fc_plumbing::KeySet::generate("t").unwrap();
+        let forged = jose::sign_jwt(
+            &other.signer(Jwa::ES256, ""),
+            &serde_json::json!({"sub": "s"}),
+        )
+        .unwrap();
+        assert!(
+            jwt_view("x", &forged, Some(&jwks), None)
+                .signature
+                .contains("INVALIDE")
+        );
+    }
+}

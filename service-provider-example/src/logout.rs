@@ -1,0 +1,108 @@
+//! Step 5 — log out, at FranceConnect too (SPEC §4.7, §7; OIDC RP-Initiated Logout 1.0).
+//!
+//! Logging out of the SP alone would leave the FranceConnect session open: the next "S'identifier
+//! avec FranceConnect" would log the user in without asking. FranceConnect expects the SP to send
+//! the browser to its `end_session_endpoint` with `id_token_hint` (the ID token it issued),
+//! `state` and `post_logout_redirect_uri` (registered byte for byte). The hub logs the user out of
+//! the identity provider, then comes back to `post_logout_redirect_uri?state=…`, where the SP checks
+//! the state and forgets the user.
+
+use std::str::FromStr;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::header, web};
+use openidconnect::core::CoreIdToken;
+use openidconnect::{CsrfToken, LogoutRequest, PostLogoutRedirectUrl};
+use serde::Deserialize;
+
+use crate::error::SpError;
+use crate::journal::{Exchange, Journal};
+use crate::session;
+use crate::startup::AppState;
+
+/// `GET /logout`
+pub async fn logout_get(
+    app: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, SpError> {
+    let Some(user) = session::user(&session)? else {
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, "/"))
+            .finish());
+    };
+    let metadata = app.hub.metadata().await?;
+    let end_session = metadata
+        .additional_metadata()
+        .end_session_endpoint
+        .clone()
+        .ok_or_else(|| {
+            SpError::HubUnreachable("the hub publishes no end_session_endpoint".into())
+        })?;
+    let id_token =
+        CoreIdToken::from_str(&user.id_token).map_err(|e| SpError::IdToken(e.to_string()))?;
+    let post_logout_redirect_uri =
+        PostLogoutRedirectUrl::new(app.config.post_logout_redirect_uri())
+            .map_err(|e| SpError::Session(e.to_string()))?;
+    let state = fc_plumbing::random::token(32);
+
+    let logout_url = LogoutRequest::from(end_session)
+        .set_id_token_hint(&id_token)
+        .set_state(CsrfToken::new(state.clone()))
+        .set_post_logout_redirect_uri(post_logout_redirect_uri)
+        .http_get_url();
+
+    session::set_pending_logout_state(&session, &state)?;
+    let mut journal = Journal::load(&session);
+    journal.push(Exchange::redirect(
+        "Redirection vers FranceConnect pour se déconnecter (session/end)",
+        "SP → navigateur → FranceConnect",
+        logout_url.as_str(),
+        302,
+    ));
+    journal.save(&session)?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, logout_url.as_str()))
+        .finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogoutCallback {
+    pub state: Option<String>,
+}
+
+/// `GET /logout-callback`
+pub async fn logout_callback_get(
+    app: web::Data<AppState>,
+    session: Session,
+    request: actix_web::HttpRequest,
+    query: web::Query<LogoutCallback>,
+) -> Result<HttpResponse, SpError> {
+    let mut journal = Journal::load(&session);
+    let mut received = Exchange::redirect(
+        "Retour de FranceConnect après la déconnexion (post_logout_redirect_uri)",
+        "FranceConnect → navigateur → SP",
+        &format!(
+            "{}{}",
+            app.config.public_url.trim_end_matches('/'),
+            request.uri()
+        ),
+        0,
+    );
+    received.status = None;
+    journal.push(received);
+
+    let expected = session::pending_logout_state(&session)?.unwrap_or_default();
+    if !session::state_matches(&expected, query.state.as_deref()) {
+        journal.save(&session)?;
+        return Err(SpError::LogoutStateMismatch);
+    }
+    // Everything about the user goes; the journal stays, under a new session id, so the whole
+    // journey (logout included) can still be read.
+    session.clear();
+    session.renew();
+    journal.save(&session)?;
+    tracing::info!("user logged out");
+
+    let context = app.pages.context(&session)?;
+    app.pages.render("logged_out.html", &context)
+}

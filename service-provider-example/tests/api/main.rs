@@ -1,0 +1,10 @@
+//! Integration tests: the real SP server on a free port, driven by a reqwest client, against a
+//! stub FranceConnect hub started in the test.
+
+// Test helpers are not `#[test]` functions, so clippy's test exemption does not reach them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod flow;
+mod helpers;
+mod hostile;
+mod stub_hub;

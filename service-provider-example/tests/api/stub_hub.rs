@@ -1,0 +1,311 @@
+//! A stub FranceConnect hub (and data provider) for the tests: discovery, JWKS, authorize, token,
+//! userinfo, end-session, plus the data provider's resource and exchanges. Each test can make it
+//! hostile (wrong nonce, iss, aud, signature, expiry…) through [`Behaviour`].
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use fc_plumbing::jose::{Jwa, KeySet, sign_jwt};
+use serde_json::{Value, json};
+
+pub const SUB: &str = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1";
+
+/// How the stub misbehaves.
+#[derive(Debug, Clone, Default)]
+pub struct Behaviour {
+    pub wrong_nonce: bool,
+    pub wrong_iss: bool,
+    pub wrong_aud: bool,
+    /// Sign the ID token with a key that is not in the JWKS (same `kid`).
+    pub bad_signature: bool,
+    pub expired: bool,
+    /// The userinfo JWT names another `sub` than the ID token.
+    pub userinfo_other_sub: bool,
+    /// `/authorize` answers with this error and description.
+    pub authorize_error: Option<(String, String)>,
+}
+
+pub struct StubState {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    keys: Mutex<KeySet>,
+    foreign_keys: KeySet,
+    /// code → nonce of the authorize request.
+    codes: Mutex<HashMap<String, String>>,
+    access_tokens: Mutex<Vec<String>>,
+    pub token_calls: AtomicUsize,
+    pub behaviour: Mutex<Behaviour>,
+}
+
+pub struct StubHub {
+    pub url: String,
+    pub state: Arc<StubState>,
+    handle: ServerHandle,
+}
+
+impl StubHub {
+    pub async fn start(client_id: &str, client_secret: &str) -> StubHub {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let state = Arc::new(StubState {
+            issuer: format!("{url}/api/v2"),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            keys: Mutex::new(KeySet::generate("stub").unwrap()),
+            foreign_keys: KeySet::generate("stub").unwrap(),
+            codes: Mutex::default(),
+            access_tokens: Mutex::default(),
+            token_calls: AtomicUsize::new(0),
+            behaviour: Mutex::default(),
+        });
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route(
+                    "/api/v2/.well-known/openid-configuration",
+                    web::get().to(discovery),
+                )
+                .route("/api/v2/jwks", web::get().to(jwks))
+                .route("/api/v2/authorize", web::get().to(authorize))
+                .route("/api/v2/token", web::post().to(token))
+                .route("/api/v2/userinfo", web::get().to(userinfo))
+                .route("/api/v2/session/end", web::get().to(end_session))
+                .route(
+                    "/situations/ir/assiettes/annrev/2024",
+                    web::get().to(dp_resource),
+                )
+                .route("/exchanges/{id}", web::get().to(dp_exchanges))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        StubHub { url, state, handle }
+    }
+
+    pub fn set(&self, behaviour: Behaviour) {
+        *self.state.behaviour.lock().unwrap() = behaviour;
+    }
+
+    /// New signing keys with new `kid`s, as a hub rotating its keys would.
+    pub fn rotate_keys(&self) {
+        *self.state.keys.lock().unwrap() = KeySet::generate("stub-rotated").unwrap();
+    }
+
+    pub fn token_calls(&self) -> usize {
+        self.state.token_calls.load(Ordering::SeqCst)
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn discovery(state: web::Data<StubState>) -> HttpResponse {
+    let i = &state.issuer;
+    HttpResponse::Ok().json(json!({
+        "issuer": i,
+        "authorization_endpoint": format!("{i}/authorize"),
+        "token_endpoint": format!("{i}/token"),
+        "userinfo_endpoint": format!("{i}/userinfo"),
+        "jwks_uri": format!("{i}/jwks"),
+        "end_session_endpoint": format!("{i}/session/end"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["ES256", "RS256", "HS256"],
+        "userinfo_signing_alg_values_supported": ["ES256", "RS256", "HS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "acr_values_supported": ["eidas1", "eidas2", "eidas3"],
+        "scopes_supported": ["openid", "given_name", "family_name"],
+    }))
+}
+
+async fn jwks(state: web::Data<StubState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.keys.lock().unwrap().jwks())
+}
+
+async fn authorize(
+    state: web::Data<StubState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let redirect_uri = &query["redirect_uri"];
+    let behaviour = state.behaviour.lock().unwrap().clone();
+    let params: Vec<(&str, &str)> = match &behaviour.authorize_error {
+        Some((error, description)) => vec![
+            ("error", error),
+            ("error_description", description),
+            ("state", &query["state"]),
+            ("iss", &state.issuer),
+        ],
+        None => {
+            let code = fc_plumbing::random::token(16);
+            state
+                .codes
+                .lock()
+                .unwrap()
+                .insert(code.clone(), query["nonce"].clone());
+            let location = fc_plumbing::web::url_with_query(
+                redirect_uri,
+                &[
+                    ("code", &code),
+                    ("state", &query["state"]),
+                    ("iss", &state.issuer),
+                ],
+            );
+            return HttpResponse::Found()
+                .insert_header(("Location", location))
+                .finish();
+        }
+    };
+    let location = fc_plumbing::web::url_with_query(redirect_uri, &params);
+    HttpResponse::Found()
+        .insert_header(("Location", location))
+        .finish()
+}
+
+async fn token(
+    state: web::Data<StubState>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    state.token_calls.fetch_add(1, Ordering::SeqCst);
+    if form.get("client_id") != Some(&state.client_id)
+        || form.get("client_secret") != Some(&state.client_secret)
+    {
+        return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
+    }
+    let Some(nonce) = form
+        .get("code")
+        .and_then(|c| state.codes.lock().unwrap().remove(c))
+    else {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
+    };
+    let b = state.behaviour.lock().unwrap().clone();
+    let (iat, exp) = if b.expired {
+        (now() - 700, now() - 600)
+    } else {
+        (now(), now() + 60)
+    };
+    let claims = json!({
+        "iss": if b.wrong_iss { "http://evil.example/api/v2".to_owned() } else { state.issuer.clone() },
+        "aud": if b.wrong_aud { "another-client".to_owned() } else { state.client_id.clone() },
+        "exp": exp, "iat": iat, "auth_time": iat,
+        "sub": SUB, "acr": "eidas1", "amr": ["pwd"],
+        "nonce": if b.wrong_nonce { "a-nonce-that-was-never-sent-by-the-sp".to_owned() } else { nonce },
+    });
+    let id_token = {
+        let keys = state.keys.lock().unwrap();
+        let signing = if b.bad_signature {
+            &state.foreign_keys
+        } else {
+            &*keys
+        };
+        sign_jwt(&signing.signer(Jwa::ES256, ""), &claims).unwrap()
+    };
+    let access_token = fc_plumbing::random::token(32);
+    state
+        .access_tokens
+        .lock()
+        .unwrap()
+        .push(access_token.clone());
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "access_token": access_token, "token_type": "Bearer", "expires_in": 60,
+            "id_token": id_token, "scope": "openid given_name family_name",
+        }))
+}
+
+fn bearer_is_known(state: &StubState, request: &HttpRequest) -> bool {
+    let header = request
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    header
+        .strip_prefix("Bearer ")
+        .is_some_and(|t| state.access_tokens.lock().unwrap().iter().any(|k| k == t))
+}
+
+async fn userinfo(state: web::Data<StubState>, request: HttpRequest) -> HttpResponse {
+    if !bearer_is_known(&state, &request) {
+        return HttpResponse::Unauthorized().json(json!({"error": "invalid_token"}));
+    }
+    let b = state.behaviour.lock().unwrap().clone();
+    let claims = json!({
+        "iss": state.issuer, "aud": state.client_id, "iat": now(), "exp": now() + 60,
+        "sub": if b.userinfo_other_sub { "someone-else" } else { SUB },
+        "given_name": "Mélaine Évelyne", "given_name_array": ["Mélaine", "Évelyne"],
+        "family_name": "TROIS", "birthdate": "1981-07-27", "gender": "female",
+        "birthplace": "95277", "birthcountry": "99100", "email": "melaine.trois@example.fr",
+        "preferred_username": "",
+    });
+    let jwt = sign_jwt(&state.keys.lock().unwrap().signer(Jwa::ES256, ""), &claims).unwrap();
+    HttpResponse::Ok().content_type("application/jwt").body(jwt)
+}
+
+async fn end_session(query: web::Query<HashMap<String, String>>) -> HttpResponse {
+    let location = fc_plumbing::web::url_with_query(
+        &query["post_logout_redirect_uri"],
+        &[("state", &query["state"])],
+    );
+    HttpResponse::Found()
+        .insert_header(("Location", location))
+        .finish()
+}
+
+async fn dp_resource(state: web::Data<StubState>, request: HttpRequest) -> HttpResponse {
+    if !bearer_is_known(&state, &request) {
+        return HttpResponse::Unauthorized()
+            .insert_header(("WWW-Authenticate", "Bearer error=\"invalid_token\""))
+            .json(json!({"error": "invalid_token"}));
+    }
+    HttpResponse::Ok().json(json!({"rfr": 28000, "nbPart": 1.5, "sitFam": "C"}))
+}
+
+async fn dp_exchanges(state: web::Data<StubState>, id: web::Path<String>) -> HttpResponse {
+    let jwt = sign_jwt(
+        &state.keys.lock().unwrap().signer(Jwa::ES256, ""),
+        &json!({"iss": state.issuer, "token_introspection": {"active": true}}),
+    )
+    .unwrap();
+    HttpResponse::Ok().json(json!([{
+        "kind": "checktoken", "started_at": "2025-01-01T00:00:00Z", "duration_ms": 3,
+        "request": {"method": "POST", "url": format!("{}/checktoken", state.issuer),
+                    "headers": {"content-type": "application/x-www-form-urlencoded", "x-correlation-id": id.into_inner()},
+                    "body": "token=abc&client_id=dp&client_secret=dp-secret"},
+        "response": {"status": 200, "headers": {"content-type": "application/token-introspection+jwt"}, "body": jwt},
+        "jws": null, "error": null,
+    }]))
+}
+
+/// The query of a URL as a map (for assertions).
+pub fn query_of(url: &str) -> Vec<(String, String)> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+pub fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
