@@ -40,6 +40,9 @@ impl TestHub {
             .replace_url_prefix("http://localhost:3000", "http://sp.test");
         config
             .registry
+            .replace_url_prefix("http://localhost:3001", "http://sp2.test");
+        config
+            .registry
             .replace_url_prefix("http://localhost:8001", &idp_url);
         config
             .registry
@@ -683,5 +686,67 @@ async fn a_v1_service_provider_runs_unchanged() {
         "{:?}",
         logout.hops
     );
+    hub.stop().await;
+}
+
+const SP2_ID: &str = "5a6e58c6e0cf3cb21de192c567335a8ec121a3f96d0fd48cf58c1f1c48235b63";
+const SP2_SECRET: &str = "3b6b2d8a3e0c9f1b5c7e2d4a6f8b0c1d3e5f7a9b1c3d5e7f9a1b3c5d7e9f1a3b";
+
+/// The private SP with identity consent and RS256 registration: its users must tick the box,
+/// may refuse, and it gets RS256 tokens and another sub (SSO from the first SP's login).
+#[tokio::test]
+async fn a_private_sp_needs_consent_signs_rs256_and_gets_its_own_sub() {
+    let hub = TestHub::start().await;
+    let browser = Browser::stopping_at("http://sp");
+    // First SP: log in (sets the SSO session) and keep its sub.
+    let code = hub.code(&browser).await;
+    let tokens: Value = hub.token(&code, SP_SECRET).await.json().await.unwrap();
+    let jwks = jwks(&hub).await;
+    let first = fc_plumbing::jose::verify_jwt(tokens["id_token"].as_str().unwrap(), fc_plumbing::Jwa::ES256, &jwks, None).unwrap();
+
+    let sp2 = |state: &'static str| {
+        hub.authorize_url(&[
+            ("client_id", SP2_ID),
+            ("redirect_uri", "http://sp2.test/oidc-callback"),
+            ("scope", "openid profile"),
+            ("state", state),
+        ])
+    };
+    // SSO: straight to the consent page, which requires the box; refusing is access_denied.
+    let consent = browser.open(&sp2("refuse")).await;
+    assert!(consent.url.ends_with("/consent"), "{}", consent.url);
+    consent.assert_contains("name=\"consent\"");
+    let (action, mut fields) = consent.form("id=\"consent-form\"");
+    set(&mut fields, "refuse", "yes");
+    let refused = browser.submit(&action, &fields).await;
+    assert!(refused.url.starts_with("http://sp2.test/oidc-callback?error=access_denied"), "{}", refused.url);
+    assert!(refused.url.contains("state=refuse"));
+
+    // Submitting without ticking the box is a refusal too.
+    let consent = browser.open(&sp2("unticked")).await;
+    let (action, fields) = consent.form("id=\"consent-form\"");
+    let unticked = browser.submit(&action, &fields).await;
+    assert!(unticked.url.contains("error=access_denied"), "{}", unticked.url);
+
+    let consent = browser.open(&sp2("accept")).await;
+    let (action, mut fields) = consent.form("id=\"consent-form\"");
+    set(&mut fields, "consent", "yes");
+    let back = browser.submit(&action, &fields).await;
+    let q: std::collections::HashMap<String, String> = reqwest::Url::parse(&back.url).unwrap().query_pairs().into_owned().collect();
+    let tokens: Value = reqwest::Client::new()
+        .post(format!("{}/api/v2/token", hub.url))
+        .basic_auth(SP2_ID, Some(SP2_SECRET))
+        .form(&[("grant_type", "authorization_code"), ("code", q["code"].as_str()), ("redirect_uri", "http://sp2.test/oidc-callback")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(fc_plumbing::jose::decode_unverified(id_token).unwrap().header["alg"], "RS256");
+    let second = fc_plumbing::jose::verify_jwt(id_token, fc_plumbing::Jwa::RS256, &jwks, None).unwrap();
+    assert_ne!(first["sub"], second["sub"], "another entity_id gets another sub");
+    assert_eq!(second["aud"], SP2_ID);
     hub.stop().await;
 }
