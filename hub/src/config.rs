@@ -53,6 +53,14 @@ pub struct Cli {
     /// Mark the session cookie `Secure` (default: when the public URL is https).
     #[arg(long, env = "FC_HUB_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
+    /// Relaxed mode, for RP libraries that always send extra parameters: unknown authorize
+    /// parameters are ignored and PKCE (S256) is accepted. FranceConnect itself refuses both.
+    #[arg(long, env = "FC_HUB_RELAXED")]
+    pub relaxed: bool,
+    /// Folder where the hub keeps its signing keys (created on first start), so tokens it issued
+    /// still verify after a restart. Without it, fresh keys are generated at each start.
+    #[arg(long, env = "FC_HUB_KEYS_DIR")]
+    pub keys_dir: Option<PathBuf>,
     /// Log as JSON lines.
     #[arg(long, env = "FC_HUB_JSON_LOGS")]
     pub json_logs: bool,
@@ -70,6 +78,8 @@ pub struct Config {
     pub max_sessions: usize,
     pub cookie_secure: bool,
     pub session_idle_secs: i64,
+    pub relaxed: bool,
+    pub keys_dir: Option<PathBuf>,
     pub clock: Clock,
 }
 
@@ -94,6 +104,8 @@ impl Config {
             max_sessions: 100_000,
             cookie_secure: false,
             session_idle_secs: 30 * 60,
+            relaxed: false,
+            keys_dir: None,
             clock: Clock::system(),
         })
     }
@@ -126,6 +138,8 @@ impl Config {
             idp_timeout_secs: cli.idp_timeout_secs,
             max_sessions: cli.max_sessions,
             session_idle_secs: 30 * 60,
+            relaxed: cli.relaxed,
+            keys_dir: cli.keys_dir.clone(),
             clock: Clock::system(),
         })
     }

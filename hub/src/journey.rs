@@ -64,6 +64,7 @@ pub struct AuthorizeRequestData {
     pub prompt: Option<String>,
     pub amr_requested: bool,
     pub idp_hint: Option<String>,
+    pub code_challenge: Option<String>,
 }
 
 impl From<AuthorizeRequest> for AuthorizeRequestData {
@@ -78,6 +79,7 @@ impl From<AuthorizeRequest> for AuthorizeRequestData {
             prompt: r.prompt,
             amr_requested: r.amr_requested,
             idp_hint: r.idp_hint,
+            code_challenge: r.code_challenge,
         }
     }
 }

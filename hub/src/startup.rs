@@ -43,7 +43,11 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
-        let keys = KeySet::generate("hub").map_err(|e| StartupError::Keys(e.to_string()))?;
+        let keys = match &config.keys_dir {
+            Some(dir) => KeySet::load_or_generate(dir, "hub"),
+            None => KeySet::generate("hub"),
+        }
+        .map_err(|e| StartupError::Keys(e.to_string()))?;
         let back_channel = BackChannel::new(
             Duration::from_secs(config.idp_timeout_secs),
             config.rewrites.clone(),

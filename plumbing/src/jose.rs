@@ -226,6 +226,34 @@ impl KeySet {
         })
     }
 
+    /// Keys kept in `dir` (`{prefix}-es256.hex`, `{prefix}-rs256.pem`): loaded when present, else
+    /// generated and written there, so tokens signed before a restart still verify after it.
+    pub fn load_or_generate(dir: &std::path::Path, prefix: &str) -> Result<Self, JoseError> {
+        let io = |e: std::io::Error| JoseError::Key(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let ec_path = dir.join(format!("{prefix}-es256.hex"));
+        let rsa_path = dir.join(format!("{prefix}-rs256.pem"));
+        let ec = match std::fs::read_to_string(&ec_path) {
+            Ok(text) => EcKey::from_hex(&text, format!("{prefix}:ES256"))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = EcKey::generate(format!("{prefix}:ES256"));
+                write_private(&ec_path, &key.to_hex()).map_err(io)?;
+                key
+            }
+            Err(e) => return Err(io(e)),
+        };
+        let rsa = match std::fs::read_to_string(&rsa_path) {
+            Ok(pem) => RsaKey::from_pem(&pem, format!("{prefix}:RS256"))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = RsaKey::generate(format!("{prefix}:RS256"))?;
+                write_private(&rsa_path, key.pem()).map_err(io)?;
+                key
+            }
+            Err(e) => return Err(io(e)),
+        };
+        Ok(Self { ec, rsa })
+    }
+
     /// The JWKS document (`{"keys": [...]}`).
     pub fn jwks(&self) -> Value {
         json!({"keys": [self.ec.public_jwk(), self.rsa.public_jwk()]})
@@ -239,6 +267,16 @@ impl KeySet {
             Jwa::HS256 => Signer::Hmac(client_secret),
         }
     }
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 /// What signs one JWT.
@@ -450,6 +488,17 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256"}"#);
         let short = format!("{header}.{}.AAAA", URL_SAFE_NO_PAD.encode(b"{}"));
         assert!(verify_jwt(&short, Jwa::ES256, &jwks, None).is_err());
+    }
+
+    #[test]
+    fn keys_kept_in_a_folder_are_the_same_after_a_restart() {
+        let dir = std::env::temp_dir().join(format!("fc-keys-{}", crate::random::token(8)));
+        let first = KeySet::load_or_generate(&dir, "hub").unwrap();
+        let jwt = sign_jwt(&first.signer(Jwa::RS256, ""), &json!({"sub": "a"})).unwrap();
+        let again = KeySet::load_or_generate(&dir, "hub").unwrap();
+        assert_eq!(first.jwks(), again.jwks());
+        assert!(verify_jwt(&jwt, Jwa::RS256, &parse_jwks(&again.jwks()).unwrap(), None).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -8,6 +8,7 @@ use reqwest::redirect::Policy;
 
 pub struct Browser {
     client: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
     /// Redirects to URLs starting with one of these are recorded but not followed (status 0):
     /// for peers that do not exist in a test.
     stop_at: Vec<String>,
@@ -29,15 +30,13 @@ pub struct Page {
 
 impl Browser {
     pub fn new() -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(Policy::none())
             .build()
             .unwrap();
-        Self {
-            client,
-            stop_at: Vec::new(),
-        }
+        Self { client, jar, stop_at: Vec::new() }
     }
 
     /// A browser that does not follow redirects to `prefix`.
@@ -45,6 +44,15 @@ impl Browser {
         let mut b = Self::new();
         b.stop_at.push(prefix.to_owned());
         b
+    }
+
+    /// The `Cookie` header this browser would send to `url` (empty when none).
+    pub fn cookies(&self, url: &str) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&reqwest::Url::parse(url).unwrap())
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
     }
 
     /// GET `url` and follow redirects (at most 15), recording every hop.

@@ -5,6 +5,10 @@
 //! page, never redirected. Until the client and its redirect URI are verified byte for byte, no
 //! error may be sent back to the URI either. Only then do OAuth errors travel to the SP as a
 //! redirect carrying `state` and `iss`.
+//!
+//! The relaxed mode (configuration) is for RP libraries that always send extra parameters: it
+//! ignores unknown ones and accepts PKCE with S256 (`plain` is refused), which FranceConnect
+//! itself does not.
 
 use super::scopes::{IDENTITY_SCOPES, V1_ONLY_SCOPES};
 use crate::registry::{Registry, ServiceProvider};
@@ -39,6 +43,8 @@ pub struct AuthorizeRequest {
     pub prompt: Option<String>,
     pub amr_requested: bool,
     pub idp_hint: Option<String>,
+    /// PKCE S256 challenge (relaxed mode only).
+    pub code_challenge: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +70,11 @@ pub enum AuthorizeError {
 pub struct AuthorizeSettings<'a> {
     pub acr_supported: &'a [String],
     pub api_version: &'a str,
+    pub relaxed: bool,
 }
+
+/// Parameters only the relaxed mode accepts.
+const PKCE: &[&str] = &["code_challenge", "code_challenge_method"];
 
 pub fn validate(
     params: &[(String, String)],
@@ -73,7 +83,8 @@ pub fn validate(
 ) -> Result<AuthorizeRequest, AuthorizeError> {
     let invalid = |m: &str| AuthorizeError::InvalidParameter(m.to_owned());
     for (i, (name, _)) in params.iter().enumerate() {
-        if !ALLOWED.contains(&name.as_str()) {
+        let pkce = settings.relaxed && PKCE.contains(&name.as_str());
+        if !ALLOWED.contains(&name.as_str()) && !pkce && !settings.relaxed {
             return Err(invalid(&format!("parameter {name:?} is not accepted")));
         }
         if params[..i].iter().any(|(n, _)| n == name) {
@@ -193,6 +204,24 @@ pub fn validate(
             "An idp_hint was provided but is not allowed",
         ));
     }
+    let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
+        (None, None) => None,
+        (Some(challenge), Some("S256"))
+            if settings.relaxed
+                && (43..=128).contains(&challenge.len())
+                && challenge
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Some(challenge.to_owned())
+        }
+        _ => {
+            return Err(redirect(
+                "invalid_request",
+                "code_challenge must be S256 with a 43 to 128 character challenge",
+            ));
+        }
+    };
     Ok(AuthorizeRequest {
         client_id: client_id.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
@@ -203,6 +232,7 @@ pub fn validate(
         prompt,
         amr_requested,
         idp_hint,
+        code_challenge,
     })
 }
 
@@ -261,6 +291,7 @@ mod tests {
             &AuthorizeSettings {
                 acr_supported: &acr,
                 api_version: "v2",
+                relaxed: false,
             },
         )
     }
@@ -356,6 +387,7 @@ mod tests {
             &AuthorizeSettings {
                 acr_supported: &acr,
                 api_version: "v2",
+                relaxed: false,
             },
         );
         assert!(matches!(
@@ -364,6 +396,44 @@ mod tests {
                 error: "invalid_acr",
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn relaxed_mode_accepts_pkce_s256_only_and_ignores_unknown_parameters() {
+        let acr: Vec<String> = ACR_ORDER.iter().map(|s| (*s).to_owned()).collect();
+        let relaxed = AuthorizeSettings {
+            acr_supported: &acr,
+            api_version: "v2",
+            relaxed: true,
+        };
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let mut p = with("code_challenge", challenge);
+        p.push(("code_challenge_method".into(), "S256".into()));
+        p.push(("login_hint".into(), "ignored".into()));
+        let r = validate(&p, &registry(), &relaxed).unwrap();
+        assert_eq!(r.code_challenge.as_deref(), Some(challenge));
+
+        let mut plain = with("code_challenge", challenge);
+        plain.push(("code_challenge_method".into(), "plain".into()));
+        assert!(matches!(
+            validate(&plain, &registry(), &relaxed),
+            Err(AuthorizeError::Redirect {
+                error: "invalid_request",
+                ..
+            })
+        ));
+        let no_method = with("code_challenge", challenge);
+        assert!(matches!(
+            validate(&no_method, &registry(), &relaxed),
+            Err(AuthorizeError::Redirect { .. })
+        ));
+        let short = with("code_challenge", "abc");
+        let mut short = short;
+        short.push(("code_challenge_method".into(), "S256".into()));
+        assert!(matches!(
+            validate(&short, &registry(), &relaxed),
+            Err(AuthorizeError::Redirect { .. })
         ));
     }
 }

@@ -32,6 +32,8 @@ pub struct Grant {
     pub idp_uid: String,
     /// "v1" or "v2": which API issued it.
     pub api_version: String,
+    /// PKCE S256 challenge sent at authorize (relaxed mode only).
+    pub code_challenge: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +50,8 @@ pub enum RedeemError {
     AlreadyUsed,
     WrongClient,
     RedirectUriMismatch,
+    /// PKCE: wrong or missing `code_verifier`, or a verifier without a challenge (downgrade).
+    PkceMismatch,
 }
 
 impl RedeemError {
@@ -64,6 +68,7 @@ impl RedeemError {
             RedeemError::RedirectUriMismatch => {
                 "grant request is invalid (authorization code redirect_uri mismatch)"
             }
+            RedeemError::PkceMismatch => "grant request is invalid (PKCE verification failed)",
         }
     }
 }
@@ -134,6 +139,7 @@ impl TokenStore {
         code: &str,
         client_id: &str,
         redirect_uri: &str,
+        code_verifier: Option<&str>,
     ) -> Result<(String, AccessToken), RedeemError> {
         let now = self.clock.now();
         let mut t = self.lock();
@@ -150,6 +156,11 @@ impl TokenStore {
         }
         if entry.grant.redirect_uri != redirect_uri {
             return Err(RedeemError::RedirectUriMismatch);
+        }
+        if !pkce_matches(entry.grant.code_challenge.as_deref(), code_verifier) {
+            // A failed proof spends the code: it cannot be tried again.
+            t.codes.remove(code);
+            return Err(RedeemError::PkceMismatch);
         }
         let access_token = fc_plumbing::random::token(32);
         entry.redeemed_into = Some(access_token.clone());
@@ -179,6 +190,21 @@ impl TokenStore {
     }
 }
 
+/// RFC 7636 S256: BASE64URL(SHA256(verifier)) == challenge; no challenge, no verifier.
+fn pkce_matches(challenge: Option<&str>, verifier: Option<&str>) -> bool {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    match (challenge, verifier) {
+        (None, None) => true,
+        (Some(challenge), Some(verifier)) if (43..=128).contains(&verifier.len()) => {
+            let digest = Sha256::digest(verifier.as_bytes());
+            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+            fc_plumbing::random::secure_eq(&computed, challenge)
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +223,7 @@ mod tests {
             sub: "s".into(),
             idp_uid: "idp".into(),
             api_version: "v2".into(),
+            code_challenge: None,
         }
     }
 
@@ -204,10 +231,14 @@ mod tests {
     fn a_code_is_redeemed_once_and_a_replay_revokes_its_token() {
         let store = TokenStore::new(Clock::system());
         let code = store.issue_code(grant());
-        let (token, _) = store.redeem_code(&code, "sp", "http://sp/cb").unwrap();
+        let (token, _) = store
+            .redeem_code(&code, "sp", "http://sp/cb", None)
+            .unwrap();
         assert!(store.access_token(&token).is_some());
         assert_eq!(
-            store.redeem_code(&code, "sp", "http://sp/cb").unwrap_err(),
+            store
+                .redeem_code(&code, "sp", "http://sp/cb", None)
+                .unwrap_err(),
             RedeemError::AlreadyUsed
         );
         assert!(store.access_token(&token).is_none());
@@ -220,10 +251,14 @@ mod tests {
         let late = store.issue_code(grant());
         let code = store.issue_code(grant());
         now.fetch_add(29, Ordering::SeqCst);
-        let (token, _) = store.redeem_code(&code, "sp", "http://sp/cb").unwrap();
+        let (token, _) = store
+            .redeem_code(&code, "sp", "http://sp/cb", None)
+            .unwrap();
         now.fetch_add(1, Ordering::SeqCst);
         assert_eq!(
-            store.redeem_code(&late, "sp", "http://sp/cb").unwrap_err(),
+            store
+                .redeem_code(&late, "sp", "http://sp/cb", None)
+                .unwrap_err(),
             RedeemError::Expired
         );
         now.fetch_add(58, Ordering::SeqCst);
@@ -238,16 +273,20 @@ mod tests {
         let code = store.issue_code(grant());
         assert_eq!(
             store
-                .redeem_code(&code, "other", "http://sp/cb")
+                .redeem_code(&code, "other", "http://sp/cb", None)
                 .unwrap_err(),
             RedeemError::WrongClient
         );
         assert_eq!(
-            store.redeem_code(&code, "sp", "http://sp/cb/").unwrap_err(),
+            store
+                .redeem_code(&code, "sp", "http://sp/cb/", None)
+                .unwrap_err(),
             RedeemError::RedirectUriMismatch
         );
         assert_eq!(
-            store.redeem_code("nope", "sp", "http://sp/cb").unwrap_err(),
+            store
+                .redeem_code("nope", "sp", "http://sp/cb", None)
+                .unwrap_err(),
             RedeemError::Unknown
         );
     }
@@ -259,7 +298,9 @@ mod tests {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 let (store, code) = (store.clone(), code.clone());
-                std::thread::spawn(move || store.redeem_code(&code, "sp", "http://sp/cb").is_ok())
+                std::thread::spawn(move || {
+                    store.redeem_code(&code, "sp", "http://sp/cb", None).is_ok()
+                })
             })
             .collect();
         let wins = handles
@@ -269,5 +310,51 @@ mod tests {
             .filter(|ok| *ok)
             .count();
         assert_eq!(wins, 1);
+    }
+
+    #[test]
+    fn pkce_s256_is_checked_when_a_challenge_was_sent() {
+        // RFC 7636 appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches(Some(challenge), Some(verifier)));
+        assert!(!pkce_matches(
+            Some(challenge),
+            Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx")
+        ));
+        assert!(!pkce_matches(Some(challenge), None));
+        assert!(
+            !pkce_matches(None, Some(verifier)),
+            "a verifier without a challenge is a downgrade"
+        );
+        assert!(pkce_matches(None, None));
+
+        let store = TokenStore::new(Clock::system());
+        let code = store.issue_code(Grant {
+            code_challenge: Some(challenge.into()),
+            ..grant()
+        });
+        assert_eq!(
+            store
+                .redeem_code(&code, "sp", "http://sp/cb", None)
+                .unwrap_err(),
+            RedeemError::PkceMismatch
+        );
+        assert_eq!(
+            store
+                .redeem_code(&code, "sp", "http://sp/cb", Some(verifier))
+                .unwrap_err(),
+            RedeemError::Unknown,
+            "spent"
+        );
+        let code = store.issue_code(Grant {
+            code_challenge: Some(challenge.into()),
+            ..grant()
+        });
+        assert!(
+            store
+                .redeem_code(&code, "sp", "http://sp/cb", Some(verifier))
+                .is_ok()
+        );
     }
 }

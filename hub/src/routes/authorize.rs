@@ -53,6 +53,7 @@ pub fn authorize(
     let settings = AuthorizeSettings {
         acr_supported: &state.config.acr_values,
         api_version,
+        relaxed: state.config.relaxed,
     };
     let request = match validate(&params, registry, &settings) {
         Ok(r) => r,

@@ -205,6 +205,7 @@ pub async fn login_post(
         identity: login.identity.clone(),
         idp_uid: login.idp_uid.clone(),
         api_version: journey.api_version.clone(),
+        code_challenge: r.code_challenge.clone(),
     };
     let code = state.tokens.issue_code(grant);
     journey::save_sso(&session, &login)?;

@@ -13,7 +13,7 @@ pub async fn discovery_get(state: web::Data<HubState>) -> HttpResponse {
         scopes.extend(dp.scopes.iter().map(String::as_str));
     }
     scopes.dedup();
-    let doc = json!({
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -36,6 +36,9 @@ pub async fn discovery_get(state: web::Data<HubState>) -> HttpResponse {
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
     });
+    if state.config.relaxed {
+        doc["code_challenge_methods_supported"] = json!(["S256"]);
+    }
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=600"))
         .json(doc)

@@ -145,7 +145,7 @@ fn token(
         .ok_or_else(|| invalid_request("missing required parameter 'redirect_uri'"))?;
     let (access_token, record) = state
         .tokens
-        .redeem_code(code, &sp.client_id, redirect_uri)
+        .redeem_code(code, &sp.client_id, redirect_uri, get("code_verifier"))
         .map_err(|e: RedeemError| {
             HubError::oauth(StatusCode::BAD_REQUEST, "invalid_grant", e.description())
         })?;

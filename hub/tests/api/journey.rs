@@ -1,0 +1,117 @@
+//! The browser journey inside the hub: mire, consent, SSO, per-SP signing (SPEC §4.3–§4.5, §4.9).
+
+use super::*;
+
+#[tokio::test]
+async fn the_consent_form_cannot_be_replayed() {
+    let hub = TestHub::start().await;
+    let browser = Browser::stopping_at("http://sp.test");
+    let mire = browser
+        .open(&hub.authorize_url(&[("scope", "openid email")]))
+        .await;
+    let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
+    let login = browser.submit(&action, &fields).await;
+    let (action, mut fields) = login.form("id=\"login-form\"");
+    set(&mut fields, "login", "3_melaine");
+    set(&mut fields, "password", "123");
+    let consent = browser.submit(&action, &fields).await;
+    let (action, fields) = consent.form("id=\"consent-form\"");
+    let first = browser.submit(&action, &fields).await;
+    assert!(first.hops.iter().any(|h| h.url.starts_with(SP_CALLBACK)));
+    let again = browser.submit(&action, &fields).await;
+    assert_eq!(again.status, 400);
+    again.assert_contains("Y420001");
+    hub.stop().await;
+}
+
+/// The private SP with identity consent and RS256 registration: its users must tick the box,
+/// may refuse, and it gets RS256 tokens and another sub (SSO from the first SP's login).
+#[tokio::test]
+async fn a_private_sp_needs_consent_signs_rs256_and_gets_its_own_sub() {
+    let hub = TestHub::start().await;
+    let browser = Browser::stopping_at("http://sp");
+    // First SP: log in (sets the SSO session) and keep its sub.
+    let code = hub.code(&browser).await;
+    let tokens: Value = hub.token(&code, SP_SECRET).await.json().await.unwrap();
+    let jwks = jwks(&hub).await;
+    let first = fc_plumbing::jose::verify_jwt(
+        tokens["id_token"].as_str().unwrap(),
+        fc_plumbing::Jwa::ES256,
+        &jwks,
+        None,
+    )
+    .unwrap();
+
+    let sp2 = |state: &'static str| {
+        hub.authorize_url(&[
+            ("client_id", SP2_ID),
+            ("redirect_uri", "http://sp2.test/oidc-callback"),
+            ("scope", "openid profile"),
+            ("state", state),
+        ])
+    };
+    // SSO: straight to the consent page, which requires the box; refusing is access_denied.
+    let consent = browser.open(&sp2("refuse")).await;
+    assert!(consent.url.ends_with("/consent"), "{}", consent.url);
+    consent.assert_contains("name=\"consent\"");
+    let (action, mut fields) = consent.form("id=\"consent-form\"");
+    set(&mut fields, "refuse", "yes");
+    let refused = browser.submit(&action, &fields).await;
+    assert!(
+        refused
+            .url
+            .starts_with("http://sp2.test/oidc-callback?error=access_denied"),
+        "{}",
+        refused.url
+    );
+    assert!(refused.url.contains("state=refuse"));
+
+    // Submitting without ticking the box is a refusal too.
+    let consent = browser.open(&sp2("unticked")).await;
+    let (action, fields) = consent.form("id=\"consent-form\"");
+    let unticked = browser.submit(&action, &fields).await;
+    assert!(
+        unticked.url.contains("error=access_denied"),
+        "{}",
+        unticked.url
+    );
+
+    let consent = browser.open(&sp2("accept")).await;
+    let (action, mut fields) = consent.form("id=\"consent-form\"");
+    set(&mut fields, "consent", "yes");
+    let back = browser.submit(&action, &fields).await;
+    let q: std::collections::HashMap<String, String> = reqwest::Url::parse(&back.url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let tokens: Value = reqwest::Client::new()
+        .post(format!("{}/api/v2/token", hub.url))
+        .basic_auth(SP2_ID, Some(SP2_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", q["code"].as_str()),
+            ("redirect_uri", "http://sp2.test/oidc-callback"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(
+        fc_plumbing::jose::decode_unverified(id_token)
+            .unwrap()
+            .header["alg"],
+        "RS256"
+    );
+    let second =
+        fc_plumbing::jose::verify_jwt(id_token, fc_plumbing::Jwa::RS256, &jwks, None).unwrap();
+    assert_ne!(
+        first["sub"], second["sub"],
+        "another entity_id gets another sub"
+    );
+    assert_eq!(second["aud"], SP2_ID);
+    hub.stop().await;
+}

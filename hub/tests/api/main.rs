@@ -1,0 +1,267 @@
+//! The hub over real sockets, with the real example IdP behind it: every front-door rule of
+//! SPEC §4 that a service provider or a data provider can hit.
+
+// Helper functions of an integration-test binary are not covered by clippy's test exemption.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod authorize;
+mod conformance;
+mod journey;
+mod options;
+mod sessions;
+mod tokens;
+mod v1;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
+use fc_plumbing::testing::{Browser, set};
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+pub const SP_ID: &str = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950";
+pub const SP_SECRET: &str = "a970fc88b3111fcfdce515c2ee03488d8a349e5379a3ba2aa48c225dcea243a5";
+pub const SP_CALLBACK: &str = "http://sp.test/oidc-callback";
+pub const DP_ID: &str = "423dcbdc5a15ece61954f2b46d5d3df3b6d5f38bd26cd8a7ba3dcac5c7ea86e0";
+pub const DP_SECRET: &str = "36aa214e7a0043c8da60ae991d8908947147d637137c5bf14bc2fc53e1055847";
+pub const NONCE: &str = "a-nonce-long-enough-for-franceconnect";
+
+pub const SP2_ID: &str = "5a6e58c6e0cf3cb21de192c567335a8ec121a3f96d0fd48cf58c1f1c48235b63";
+pub const SP2_SECRET: &str = "3b6b2d8a3e0c9f1b5c7e2d4a6f8b0c1d3e5f7a9b1c3d5e7f9a1b3c5d7e9f1a3b";
+
+/// A hub and the real example IdP on free ports. Its clock is manual (`clock`) and its session
+/// store is visible (`sessions`), so tests need no sleeps and can count what was created.
+pub struct TestHub {
+    pub url: String,
+    pub idp_url: String,
+    pub clock: Arc<AtomicI64>,
+    pub sessions: fc_plumbing::MemorySessionStore,
+    handles: Vec<actix_web::dev::ServerHandle>,
+}
+
+/// A third SP registered by the tests: allowed to hint the example IdP and to ask for `amr`.
+pub const SP3_ID: &str = "sp3-client-id-for-tests-000000000000000000000000000000000000000000";
+pub const SP3_SECRET: &str = "sp3-secret-for-tests-0000000000000000000000000000000000000000000";
+pub const SP3: &str = r#"
+[[service_provider]]
+client_id = "sp3-client-id-for-tests-000000000000000000000000000000000000000000"
+client_secret = "sp3-secret-for-tests-0000000000000000000000000000000000000000000"
+name = "SP de test avec idp_hint"
+entity_id = "sp3-entity"
+type = "public"
+scopes = ["openid", "profile", "email"]
+claims = ["amr"]
+redirect_uris = ["http://sp3.test/oidc-callback"]
+post_logout_redirect_uris = ["http://sp3.test/logout-callback"]
+id_token_signed_response_alg = "HS256"
+userinfo_signed_response_alg = "HS256"
+allowed_idp_hints = ["9c716f61-b8a1-435c-a407-ef4d677ec270"]
+"#;
+
+impl TestHub {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with the fixture registrations (SP URLs moved to `sp.test`, `sp2.test`, plus
+    /// `sp3.test`), after `adjust` had its say on the configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut hub::Config)) -> Self {
+        let hub_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let idp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let hub_url = format!(
+            "http://localhost:{}",
+            hub_listener.local_addr().unwrap().port()
+        );
+        let idp_url = format!(
+            "http://localhost:{}",
+            idp_listener.local_addr().unwrap().port()
+        );
+
+        let mut config = hub::Config::local().unwrap();
+        config.public_url = hub_url.clone();
+        let (clock, now) = hub::provider::clock::Clock::manual();
+        config.clock = clock;
+        config.registry.add_toml(SP3).unwrap();
+        for (from, to) in [
+            ("http://localhost:3000", "http://sp.test"),
+            ("http://localhost:3001", "http://sp2.test"),
+            ("http://localhost:8001", idp_url.as_str()),
+            ("http://localhost:8000", hub_url.as_str()),
+        ] {
+            config.registry.replace_url_prefix(from, to);
+        }
+        adjust(&mut config);
+        let hub = hub::Application::build(config, hub_listener).await.unwrap();
+
+        let mut idp_config = identity_provider_example::Config::local();
+        idp_config.public_url = idp_url.clone();
+        idp_config.redirect_uris = vec![format!("{hub_url}/api/v2/oidc-callback")];
+        idp_config.post_logout_redirect_uris =
+            vec![format!("{hub_url}/api/v2/client/logout-callback")];
+        let idp = identity_provider_example::Application::build(idp_config, idp_listener)
+            .await
+            .unwrap();
+
+        let handles = vec![hub.handle(), idp.handle()];
+        let sessions = hub.sessions();
+        tokio::spawn(hub.run_until_stopped());
+        tokio::spawn(idp.run_until_stopped());
+        Self {
+            url: hub_url,
+            idp_url,
+            clock: now,
+            sessions,
+            handles,
+        }
+    }
+
+    pub fn authorize_url(&self, params: &[(&str, &str)]) -> String {
+        self.authorize_url_at("/api/v2/authorize", params)
+    }
+
+    pub fn authorize_url_at(&self, path: &str, params: &[(&str, &str)]) -> String {
+        let mut all: Vec<(&str, &str)> = vec![
+            ("client_id", SP_ID),
+            ("redirect_uri", SP_CALLBACK),
+            ("response_type", "code"),
+            (
+                "scope",
+                "openid given_name family_name birthdate gender birthplace birthcountry email dgfip_rfr",
+            ),
+            ("state", "sp-state"),
+            ("nonce", NONCE),
+            ("acr_values", "eidas1"),
+        ];
+        for (k, v) in params {
+            all.retain(|(n, _)| n != k);
+            if !v.is_empty() || *k == "state" {
+                all.push((k, v));
+            }
+        }
+        fc_plumbing::web::url_with_query(&format!("{}{path}", self.url), &all)
+    }
+
+    /// Walks authorize → mire → IdP (3_melaine) → consent and returns the code sent to the SP.
+    pub async fn code(&self, browser: &Browser) -> String {
+        self.code_from(browser, &self.authorize_url(&[])).await
+    }
+
+    pub async fn code_from(&self, browser: &Browser, authorize_url: &str) -> String {
+        let first = browser.open(authorize_url).await;
+        // With an SSO session the hub goes straight to the consent page.
+        let consent = if first.url.ends_with("/consent") {
+            first
+        } else {
+            let (action, fields) = first.form("data-testid=\"idp-identity-provider-example\"");
+            let login = browser.submit(&action, &fields).await;
+            let (action, mut fields) = login.form("id=\"login-form\"");
+            set(&mut fields, "login", "3_melaine");
+            set(&mut fields, "password", "123");
+            browser.submit(&action, &fields).await
+        };
+        let (action, mut fields) = consent.form("id=\"consent-form\"");
+        set(&mut fields, "consent", "yes");
+        let back = browser.submit(&action, &fields).await;
+        let hop = back
+            .hops
+            .iter()
+            .find(|h| h.url.starts_with("http://sp") && h.url.contains("code="))
+            .unwrap_or_else(|| panic!("back at the SP with a code: {:?}", back.hops))
+            .url
+            .clone();
+        let q = query(&hop);
+        assert_eq!(q["iss"], format!("{}/api/v2", self.url));
+        q["code"].clone()
+    }
+
+    pub async fn token(&self, code: &str, secret: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}/api/v2/token", self.url))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", SP_CALLBACK),
+                ("client_id", SP_ID),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        for h in self.handles {
+            h.stop(false).await;
+        }
+    }
+}
+
+pub fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn jwks(hub: &TestHub) -> openidconnect::core::CoreJsonWebKeySet {
+    let doc: Value = reqwest::get(format!("{}/api/v2/jwks", hub.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    fc_plumbing::jose::parse_jwks(&doc).unwrap()
+}
+
+/// An error page: its status, its FC code, no redirect and no cookie (nothing created).
+pub async fn assert_error_page(response: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(response.status().as_u16(), status);
+    assert!(
+        response.headers().get("location").is_none(),
+        "an error page never redirects"
+    );
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "an error page creates no session"
+    );
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains(&format!(
+            "<span id=\"error-code\" class=\"error-code\">{code}</span>"
+        )),
+        "{code} expected:\n{body}"
+    );
+    assert!(body.contains("id=\"error-id\""));
+}
+
+/// The query parameters of a URL.
+pub fn query(url: &str) -> std::collections::HashMap<String, String> {
+    reqwest::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// A token request with these form fields.
+pub async fn token_form(hub: &TestHub, form: &[(&str, &str)]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v2/token", hub.url))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The body of an error page must show this FC code.
+pub fn assert_code(page: &fc_plumbing::testing::Page, status: u16, code: &str) {
+    assert_eq!(page.status, status, "{}", page.body);
+    page.assert_contains(&format!("class=\"error-code\">{code}</span>"));
+}
