@@ -526,6 +526,126 @@ mod tests {
     }
 
     #[test]
+    fn the_civil_status_edge_cases_of_the_idp_fixtures_are_found() {
+        // (given names, birth name, birthdate, gender, birth country) as the IdP sends them.
+        let records = fixture();
+        let people = [
+            (
+                "Lucie Andrée",
+                "GARNIER",
+                "1975-03-00",
+                "female",
+                "99100",
+                "15000000000015",
+            ),
+            (
+                "Océane",
+                "PAYET",
+                "2001-02-14",
+                "female",
+                "99100",
+                "16000000000016",
+            ),
+            (
+                "Ange-Marie Dominique",
+                "CASANOVA",
+                "1968-09-09",
+                "male",
+                "99100",
+                "17000000000017",
+            ),
+            (
+                "Karim",
+                "HADDAD",
+                "1958-10-01",
+                "male",
+                "99352",
+                "18000000000018",
+            ),
+            (
+                "Bénédicte Ægidia",
+                "CŒUR",
+                "1949-01-31",
+                "female",
+                "99100",
+                "20000000000020",
+            ),
+            (
+                "Jean-Baptiste Louis Marie Joseph",
+                "DE LA FONTAINE",
+                "1938-05-05",
+                "male",
+                "99100",
+                "21000000000021",
+            ),
+            (
+                "Yseult",
+                "MOREAU",
+                "1984-02-29",
+                "female",
+                "99100",
+                "23000000000023",
+            ),
+            ("Ly", "LY", "1979-06-06", "male", "99243", "24000000000024"),
+            (
+                "Inès Marguerite",
+                "FONTAINE-ROUX",
+                "1996-10-12",
+                "female",
+                "99100",
+                "26000000000026",
+            ),
+            (
+                "Émilie Jeanne",
+                "ROUSSEAU",
+                "1991-05-21",
+                "female",
+                "99100",
+                "30000000000030",
+            ),
+            (
+                "Angela Claire Louise",
+                "DUBOIS",
+                "1962-08-24",
+                "female",
+                "99100",
+                "1234567890123",
+            ),
+            (
+                "Anne-Sophie Marie Éléonore",
+                "D'ARTAGNAN",
+                "1990-12-31",
+                "female",
+                "99100",
+                "8000000000008",
+            ),
+        ];
+        for (given, family, birthdate, gender, country, spi) in people {
+            match records.reconcile(&identity(given, family, birthdate, gender, country)) {
+                Reconciliation::Found(record) => assert_eq!(record.spi, spi, "{family}"),
+                other => panic!("{given} {family}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn people_deliberately_without_a_record_are_not_found() {
+        let records = fixture();
+        let nobody = [
+            ("Naël", "N'DIAYE", "2015-11-30", "male", "99100"),
+            ("Théo", "BLANC", "1995-07-14", "male", "99100"),
+            ("Toussaint", "PANNE", "1980-01-01", "male", "99100"),
+        ];
+        for (given, family, birthdate, gender, country) in nobody {
+            assert_eq!(
+                records.reconcile(&identity(given, family, birthdate, gender, country)),
+                Reconciliation::NoRecord,
+                "{family}"
+            );
+        }
+    }
+
+    #[test]
     fn nobody_without_a_record_is_found() {
         let noel = identity("Gaspard", "NOEL", "1999-12-25", "male", "99100");
         assert_eq!(fixture().reconcile(&noel), Reconciliation::NoRecord);

@@ -7,10 +7,19 @@
 //! - `GET /exchanges/{correlation_id}`: the DP ↔ hub exchanges recorded for one SP call (see
 //!   [`crate::exchanges`]); `200 []` when the id is unknown.
 //! - `GET /` (a JSON description) and `GET /health`.
+//!
+//! CORS is open for `GET` (public demo data): every answer carries
+//! `Access-Control-Allow-Origin: *` (and exposes `WWW-Authenticate`), and every route answers the
+//! `OPTIONS` preflight with the methods and headers a browser may use.
 
 use std::time::Instant;
 
-use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::Method;
+use actix_web::http::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, AUTHORIZATION,
+};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
@@ -34,14 +43,59 @@ pub struct AppState {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index_get))
-        .route("/health", web::get().to(health_get))
-        .route(
-            "/situations/ir/assiettes/annrev/{year}",
-            web::get().to(annrev_get),
-        )
-        .route("/api/dgfip", web::get().to(api_dgfip_get))
-        .route("/exchanges/{correlation_id}", web::get().to(exchanges_get));
+    // Every route answers the CORS preflight too (see `cors_preflight_options`).
+    let preflight = || {
+        web::route()
+            .method(Method::OPTIONS)
+            .to(cors_preflight_options)
+    };
+    cfg.service(
+        web::resource("/")
+            .route(web::get().to(index_get))
+            .route(preflight()),
+    )
+    .service(
+        web::resource("/health")
+            .route(web::get().to(health_get))
+            .route(preflight()),
+    )
+    .service(
+        web::resource("/situations/ir/assiettes/annrev/{year}")
+            .route(web::get().to(annrev_get))
+            .route(preflight()),
+    )
+    .service(
+        web::resource("/api/dgfip")
+            .route(web::get().to(api_dgfip_get))
+            .route(preflight()),
+    )
+    .service(
+        web::resource("/exchanges/{correlation_id}")
+            .route(web::get().to(exchanges_get))
+            .route(preflight()),
+    );
+}
+
+/// CORS headers of every answer: the data is public demo data, so any origin may read it from
+/// a browser (e.g. an SP written as a single-page app). No credentials are involved: the bearer
+/// token travels in a header the page sets itself, so `*` is allowed (Fetch standard).
+pub fn cors_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .add((ACCESS_CONTROL_EXPOSE_HEADERS, "WWW-Authenticate"))
+}
+
+/// `OPTIONS` (CORS preflight): `Authorization` and `X-Correlation-ID` are not CORS-safelisted
+/// headers, so a browser asks first. Only `GET` is offered.
+async fn cors_preflight_options() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"))
+        .insert_header((
+            ACCESS_CONTROL_ALLOW_HEADERS,
+            "Authorization, X-Correlation-ID",
+        ))
+        .insert_header((ACCESS_CONTROL_MAX_AGE, "600"))
+        .finish()
 }
 
 async fn index_get(state: web::Data<AppState>) -> HttpResponse {

@@ -61,6 +61,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(fc_plumbing::web::security_headers())
+                .wrap(routes::cors_headers())
                 .wrap_fn(|req, srv| {
                     let method = req.method().clone();
                     let path = req.path().to_owned();

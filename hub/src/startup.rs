@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, web};
 use fc_plumbing::{BackChannel, KeySet, MemorySessionStore};
 
 use crate::config::Config;
+use crate::error::HubError;
 use crate::provider::tokens::TokenStore;
 use crate::routes;
 
@@ -64,24 +65,53 @@ impl Application {
             templates,
         });
         let store = sessions.clone();
-        let server = HttpServer::new(move || {
-            let (secure, idle) = (state.config.cookie_secure, state.config.session_idle_secs);
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::FormConfig::default().limit(64 * 1024))
-                .wrap(fc_plumbing::session::middleware(
-                    store.clone(),
-                    session_key.clone(),
-                    "fc_hub_session",
-                    secure,
-                    idle,
-                ))
-                .wrap(fc_plumbing::web::security_headers())
-                .wrap(actix_web::middleware::Logger::new("%U %s %Dms").exclude("/static/demo.css"))
-                .configure(routes::configure)
-        })
-        .listen(listener)?
-        .run();
+        let server =
+            HttpServer::new(move || {
+                let (secure, idle) = (state.config.cookie_secure, state.config.session_idle_secs);
+                App::new()
+                    .app_data(state.clone())
+                    // actix's own extractor errors become the hub's: an HTML page for browsers,
+                    // OAuth JSON for the v1 checktoken, never actix's plain-text 400.
+                    .app_data(
+                        web::FormConfig::default()
+                            .limit(64 * 1024)
+                            .error_handler(|e, _| {
+                                HubError::page("Y030007", format!("form: {e}")).into()
+                            }),
+                    )
+                    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                        HubError::page("Y030007", format!("query: {e}")).into()
+                    }))
+                    .app_data(web::PayloadConfig::default().limit(64 * 1024))
+                    .app_data(
+                        web::JsonConfig::default()
+                            .limit(16 * 1024)
+                            .error_handler(|e, _| {
+                                HubError::oauth(
+                                    actix_web::http::StatusCode::BAD_REQUEST,
+                                    "invalid_request",
+                                    format!("JSON: {e}"),
+                                )
+                                .into()
+                            }),
+                    )
+                    .wrap(fc_plumbing::session::middleware(
+                        store.clone(),
+                        session_key.clone(),
+                        "fc_hub_session",
+                        secure,
+                        idle,
+                    ))
+                    .wrap(fc_plumbing::web::security_headers())
+                    .wrap(
+                        actix_web::middleware::Logger::new("%U %s %Dms")
+                            .exclude("/static/demo.css")
+                            .exclude("/health"),
+                    )
+                    .configure(routes::configure)
+            })
+            .listen(listener)?
+            .run();
         Ok(Self {
             port,
             server,

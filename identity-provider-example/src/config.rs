@@ -14,6 +14,9 @@ pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000/api/v2/oidc-callba
 pub const DEFAULT_POST_LOGOUT_REDIRECT_URI: &str =
     "http://localhost:8000/api/v2/client/logout-callback";
 
+pub const DEFAULT_RELOAD_INTERVAL_MS: u64 = 1000;
+pub const DEFAULT_SLOW_SECS: u64 = 15;
+
 #[derive(Clone, clap::Parser)]
 #[command(
     name = "identity-provider-example",
@@ -29,6 +32,18 @@ pub struct Config {
     /// Folder whose `*.csv` files hold the test people.
     #[arg(long, env = "FC_IDP_USERS_DIR", default_value_os_t = fc_plumbing::fixture_path("idp/users"))]
     pub users_dir: PathBuf,
+    /// More folders of `*.csv` people, comma separated, read after `users_dir` (e.g. a copy of
+    /// FranceConnect's `data/` folder); on a duplicate login the first one read wins.
+    #[arg(long, env = "FC_IDP_EXTRA_USERS_DIRS", value_delimiter = ',')]
+    pub extra_users_dirs: Vec<PathBuf>,
+    /// How often the users folders are checked for changes, in milliseconds (0: never, the
+    /// people are then read once at startup).
+    #[arg(long, env = "FC_IDP_RELOAD_INTERVAL_MS", default_value_t = DEFAULT_RELOAD_INTERVAL_MS)]
+    pub reload_interval_ms: u64,
+    /// Delay of the "slow" failure scenarios (`erreur_token_lent`, `erreur_userinfo_lent`), in
+    /// seconds; the hub gives up after 10 s.
+    #[arg(long, env = "FC_IDP_SLOW_SECS", default_value_t = DEFAULT_SLOW_SECS)]
+    pub slow_secs: u64,
     /// client_id of the only client, the hub.
     #[arg(long, env = "FC_IDP_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
@@ -63,6 +78,9 @@ impl Config {
             public_url: DEFAULT_PUBLIC_URL.into(),
             listen: DEFAULT_LISTEN.into(),
             users_dir: fc_plumbing::fixture_path("idp/users"),
+            extra_users_dirs: Vec::new(),
+            reload_interval_ms: DEFAULT_RELOAD_INTERVAL_MS,
+            slow_secs: DEFAULT_SLOW_SECS,
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
             redirect_uris: vec![DEFAULT_REDIRECT_URI.into()],
@@ -87,6 +105,9 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("listen", &self.listen)
             .field("users_dir", &self.users_dir)
+            .field("extra_users_dirs", &self.extra_users_dirs)
+            .field("reload_interval_ms", &self.reload_interval_ms)
+            .field("slow_secs", &self.slow_secs)
             .field("client_id", &self.client_id)
             .field("client_secret", &"***")
             .field("redirect_uris", &self.redirect_uris)
@@ -117,6 +138,10 @@ mod tests {
             "--id-token-signed-response-alg",
             "ES256",
             "--cookie-secure",
+            "--extra-users-dirs",
+            "a,b",
+            "--slow-secs",
+            "2",
         ])
         .unwrap();
         assert_eq!(config.public_url, "http://idp.example:9000");
@@ -124,6 +149,12 @@ mod tests {
         assert_eq!(config.id_token_signed_response_alg, Jwa::ES256);
         assert!(config.cookie_secure);
         assert_eq!(config.client_id, DEFAULT_CLIENT_ID);
+        assert_eq!(
+            config.extra_users_dirs,
+            [PathBuf::from("a"), PathBuf::from("b")]
+        );
+        assert_eq!(config.slow_secs, 2);
+        assert_eq!(config.reload_interval_ms, DEFAULT_RELOAD_INTERVAL_MS);
     }
 
     #[test]

@@ -2,12 +2,16 @@
 //! provider whose users come from CSV files (SPEC §3) and whose only client is the hub.
 //!
 //! Layout: [`config`] (flags and `FC_IDP_*` variables), [`users`] (the CSV people and their
-//! claims), [`store`] (pending authorizations, codes, access tokens), `routes` (one module per
-//! endpoint), [`error`] (errors to pages or OAuth JSON) and [`startup`] ([`Application`]).
+//! claims), [`reload`] (reading the users folders again when they change), [`scenario`] (failures
+//! on demand, chosen by the login), [`store`] (pending authorizations, codes, access tokens),
+//! `routes` (one module per endpoint), [`error`] (errors to pages or OAuth JSON) and [`startup`]
+//! ([`Application`]).
 
 pub mod config;
 pub mod error;
+pub mod reload;
 mod routes;
+pub mod scenario;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -1,20 +1,23 @@
 //! Builds the IdP server on a given listener (the shape every program of the demo shares):
-//! users, keys and templates are loaded once here; a bad users file or configuration is a
-//! startup error, never a panic.
+//! users, keys and templates are loaded here; a bad users file or configuration is a startup
+//! error, never a panic. The users folders are then watched for changes ([`crate::reload`]).
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle, Service as _};
 use actix_web::{App, HttpServer, web};
 use fc_plumbing::{KeySet, MemorySessionStore};
 
 use crate::config::Config;
+use crate::reload::{ReloadStatus, UserStore, watch_folders};
 use crate::routes;
 use crate::state::{AppState, RegisteredClient, templates};
 use crate::store::{
     ACCESS_TOKEN_TTL_SECS, CODE_TTL_SECS, DEFAULT_CAPACITY, ExpiringMap, INTERACTION_TTL_SECS,
 };
-use crate::users::{UserDirectory, UsersError};
+use crate::users::UsersError;
 
 /// Name of the IdP's session cookie (distinct from the other programs on localhost).
 pub const SESSION_COOKIE: &str = "idp_session";
@@ -39,17 +42,28 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    reload_events: tokio::sync::watch::Receiver<ReloadStatus>,
 }
 
 impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
         check(&config)?;
-        let users = UserDirectory::load(&config.users_dir)?;
+        let mut dirs = vec![config.users_dir.clone()];
+        dirs.extend(config.extra_users_dirs.iter().cloned());
+        let users = Arc::new(UserStore::load(dirs)?);
         tracing::info!(
-            users = users.len(),
+            users = users.current().len(),
             dir = %config.users_dir.display(),
             "test people loaded"
         );
+        if config.reload_interval_ms > 0 {
+            // Holds a weak reference: the task ends once the server (and its state) is gone.
+            tokio::spawn(watch_folders(
+                Arc::downgrade(&users),
+                Duration::from_millis(config.reload_interval_ms),
+            ));
+        }
+        let reload_events = users.subscribe();
         // Generated even with HS256 so the published JWKS is usable if the hub switches.
         let keys = KeySet::generate("identity-provider-example")?;
         let verification_keys = fc_plumbing::jose::parse_jwks(&keys.jwks())?;
@@ -64,6 +78,7 @@ impl Application {
                 id_token_signed_response_alg: config.id_token_signed_response_alg,
             },
             users,
+            slow: Duration::from_secs(config.slow_secs),
             keys,
             verification_keys,
             templates: templates()?,
@@ -112,7 +127,16 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            reload_events,
+        })
+    }
+
+    /// Notified at each reload of the users folders, good or refused.
+    pub fn reload_events(&self) -> tokio::sync::watch::Receiver<ReloadStatus> {
+        self.reload_events.clone()
     }
 
     pub fn port(&self) -> u16 {

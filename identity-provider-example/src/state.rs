@@ -6,8 +6,8 @@ use actix_web::HttpResponse;
 use fc_plumbing::{Jwa, KeySet};
 
 use crate::error::AppError;
+use crate::reload::UserStore;
 use crate::store::{AccessGrant, CodeGrant, ExpiringMap, Interaction};
-use crate::users::UserDirectory;
 
 /// The only client of the IdP: the hub.
 #[derive(Clone)]
@@ -36,7 +36,10 @@ pub struct AppState {
     /// The public URL without a trailing slash, to build endpoint URLs.
     pub base_url: String,
     pub client: RegisteredClient,
-    pub users: UserDirectory,
+    /// The test people, reloaded when their files change.
+    pub users: std::sync::Arc<UserStore>,
+    /// Delay of the "slow" failure scenarios.
+    pub slow: std::time::Duration,
     pub keys: KeySet,
     /// The public keys as parsed by `openidconnect`, to check `id_token_hint`s.
     pub verification_keys: openidconnect::core::CoreJsonWebKeySet,

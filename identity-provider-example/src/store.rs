@@ -9,6 +9,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use crate::scenario::Scenario;
+use crate::users::Person;
+
 /// Lifetime of a pending authorization (the login form stays usable this long).
 pub const INTERACTION_TTL_SECS: i64 = 10 * 60;
 /// Authorization codes are single use and live 30 s, as at FranceConnect.
@@ -51,7 +54,10 @@ pub struct CodeGrant {
     pub nonce: String,
     pub acr: String,
     pub scope: String,
-    pub identifiant: String,
+    /// Who logged in, copied at login time (a reload of the users must not change it).
+    pub person: Person,
+    /// The failure this login asked for, if any.
+    pub scenario: Option<Scenario>,
     pub auth_time: i64,
 }
 
@@ -59,7 +65,8 @@ pub struct CodeGrant {
 #[derive(Debug, Clone)]
 pub struct AccessGrant {
     pub client_id: String,
-    pub identifiant: String,
+    pub person: Person,
+    pub scenario: Option<Scenario>,
     pub scope: String,
 }
 

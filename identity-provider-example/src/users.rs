@@ -2,10 +2,21 @@
 //!
 //! The format is FranceConnect's `identity-provider-example/database.csv`, so its files (and the
 //! header-less partner files of its `data/` folder) drop in unchanged. Every `*.csv` file of the
-//! users folder is read once at startup, in file-name order, into one `HashMap` keyed by
-//! `identifiant`. Choices where SPEC §3 is silent:
-//! - a header may list the sixteen columns in any order; a first line that names a column but is
-//!   not a complete, valid header is an error rather than a silently shifted table;
+//! users folder(s) is read in file-name order into one `HashMap` keyed by `identifiant`
+//! ([`crate::reload`] reads the folders again when a file changes). Choices where SPEC §3 is
+//! silent:
+//! - two layouts are recognised from the header line: FranceConnect's `database.csv` one
+//!   ([`COLUMNS`]) and the one of FranceConnect's current mock IdP
+//!   (`login,password,family_name,…`, see [`MOCK_COLUMNS`]); names are compared after trimming and
+//!   ignoring ASCII case, the columns may come in any order and the two naming schemes may even be
+//!   mixed. A file without a header uses the [`COLUMNS`] order;
+//! - unknown header columns are ignored (noted in the log), and so are cells beyond the last
+//!   column (a trailing comma, a partner's extra column); a missing *required* column
+//!   ([`REQUIRED`]) or a column named twice is an error, and so is a row with fewer cells than
+//!   columns, because the cells after a missing one would land in the wrong claims;
+//! - cell values are not validated (an empty family name, a birth country that is not a COG code…):
+//!   FranceConnect's own files hold such people on purpose, to see the hub refuse them. Only an
+//!   empty `identifiant` is an error, as nobody could log in with it;
 //! - one person per line (as in FranceConnect's files): blank lines are skipped, and so are lines
 //!   starting with `#`, even after spaces;
 //! - errors name the file, line and column but never echo a cell (it could be a password).
@@ -35,6 +46,38 @@ pub const COLUMNS: [&str; 16] = [
     "adresseVille",
     "adresseCodePostal",
     "adresseVoie",
+];
+
+/// The column names of FranceConnect's current mock IdP, and the [`COLUMNS`] name each stands
+/// for. Its files have no `id`: the sub is then the hex SHA-256 of the login, as that mock does.
+pub const MOCK_COLUMNS: [(&str, &str); 15] = [
+    ("login", "identifiant"),
+    ("password", "motDePasse"),
+    ("family_name", "nomDeNaissance"),
+    ("preferred_username", "nomDUsage"),
+    ("given_name", "prenoms"),
+    ("gender", "genre"),
+    ("email", "email"),
+    ("phone_number", "telephone"),
+    ("birthdate", "dateDeNaissance"),
+    ("birthplace", "codePostalLieuDeNaissance"),
+    ("birthcountry", "codePaysDeNaissance"),
+    ("country", "adressePays"),
+    ("locality", "adresseVille"),
+    ("postal_code", "adresseCodePostal"),
+    ("street_address", "adresseVoie"),
+];
+
+/// Columns a header must name: the login, the password and the identité pivot (the birthplace
+/// excepted, as people born abroad have none). The others default to empty cells.
+pub const REQUIRED: [&str; 7] = [
+    "identifiant",
+    "motDePasse",
+    "nomDeNaissance",
+    "prenoms",
+    "genre",
+    "dateDeNaissance",
+    "codePaysDeNaissance",
 ];
 
 /// Where a row was read: file name and 1-based line number.
@@ -182,19 +225,18 @@ impl User {
 
     /// The claims the space-separated `scope` grants (always `sub`).
     pub fn claims_for_scope(&self, scope: &str) -> Map<String, Value> {
-        let granted: Vec<&str> = scope
-            .split_ascii_whitespace()
-            .flat_map(|s| {
-                SCOPE_CLAIMS
-                    .iter()
-                    .filter(move |(name, _)| *name == s)
-                    .flat_map(|(_, claims)| claims.iter().copied())
-            })
-            .collect();
-        self.all_claims()
-            .into_iter()
-            .filter(|(name, _)| name == "sub" || granted.contains(&name.as_str()))
-            .collect()
+        claims_for_scope(&self.all_claims(), scope)
+    }
+
+    /// A copy of what a login needs, taken when the user logs in: a reload of the users folder
+    /// between the login and the token call must not change or lose the person.
+    pub fn person(&self) -> Person {
+        Person {
+            identifiant: self.identifiant.clone(),
+            sub: self.sub(),
+            display_name: self.display_name(),
+            claims: self.all_claims(),
+        }
     }
 
     /// The OIDC `address` object, or `None` when every address cell is empty.
@@ -221,6 +263,94 @@ impl User {
             .collect();
         address.insert("formatted".into(), json!(formatted.join(", ")));
         Some(Value::Object(address))
+    }
+}
+
+/// The claims `scope` grants among `claims` (always `sub`).
+pub fn claims_for_scope(claims: &Map<String, Value>, scope: &str) -> Map<String, Value> {
+    let granted: Vec<&str> = scope
+        .split_ascii_whitespace()
+        .flat_map(|s| {
+            SCOPE_CLAIMS
+                .iter()
+                .filter(move |(name, _)| *name == s)
+                .flat_map(|(_, claims)| claims.iter().copied())
+        })
+        .collect();
+    claims
+        .iter()
+        .filter(|(name, _)| *name == "sub" || granted.contains(&name.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Who logged in: a person of the CSV files or a one-off custom identity (SPEC §5).
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// The login typed in the form (`identité personnalisée` for a custom identity).
+    pub identifiant: String,
+    pub sub: String,
+    /// "Prénoms NOM", for the IdP's own pages.
+    pub display_name: String,
+    /// Every claim, `sub` included; empty values are left out.
+    pub claims: Map<String, Value>,
+}
+
+/// The fields of the "custom identity" form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct CustomIdentity {
+    pub given_name: String,
+    pub family_name: String,
+    pub preferred_username: String,
+    pub gender: String,
+    pub birthdate: String,
+    pub birthplace: String,
+    pub birthcountry: String,
+    pub email: String,
+}
+
+/// The login shown for a custom identity.
+pub const CUSTOM_LOGIN: &str = "identité personnalisée";
+
+impl CustomIdentity {
+    /// The one-off person. Values are not validated (seeing the hub refuse a bad identity is the
+    /// point of the form); the sub is the hex SHA-256 of the pivot fields, so typing the same
+    /// identity again gives the same sub, as for a real account.
+    pub fn person(&self) -> Person {
+        let fields = [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("preferred_username", &self.preferred_username),
+            ("gender", &self.gender),
+            ("birthdate", &self.birthdate),
+            ("birthplace", &self.birthplace),
+            ("birthcountry", &self.birthcountry),
+            ("email", &self.email),
+        ];
+        let mut hasher = Sha256::new();
+        hasher.update(b"custom-identity");
+        for (_, value) in &fields {
+            hasher.update([0]);
+            hasher.update(value.trim().as_bytes());
+        }
+        let sub = hex::encode(hasher.finalize());
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(sub));
+        for (name, value) in fields {
+            let value = value.trim();
+            if !value.is_empty() {
+                claims.insert(name.into(), json!(value));
+            }
+        }
+        let display_name = format!("{} {}", self.given_name.trim(), self.family_name.trim())
+            .trim()
+            .to_owned();
+        Person {
+            identifiant: CUSTOM_LOGIN.to_owned(),
+            sub,
+            display_name,
+            claims,
+        }
     }
 }
 
@@ -270,11 +400,15 @@ pub struct UserDirectory {
     by_login: HashMap<String, User>,
     order: Vec<String>,
     duplicates: Vec<Duplicate>,
+    notes: Vec<String>,
 }
 
-impl UserDirectory {
-    /// Loads every `*.csv` file of `dir`, in file-name order.
-    pub fn load(dir: &Path) -> Result<Self, UsersError> {
+/// Reads every `*.csv` file of `dirs` as `(name, text)`: each folder's files in file-name order,
+/// the folders in the given order. Names are the file names for the first folder and
+/// `folder/file` for the others, so that messages say where a row came from.
+pub fn read_files(dirs: &[PathBuf]) -> Result<Vec<(String, String)>, UsersError> {
+    let mut files = Vec::new();
+    for (index, dir) in dirs.iter().enumerate() {
         let folder_error = |source| UsersError::Folder {
             dir: dir.to_owned(),
             source,
@@ -288,23 +422,47 @@ impl UserDirectory {
             .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "csv"))
             .collect();
         paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-        if paths.is_empty() {
-            return Err(UsersError::NoFiles(dir.to_owned()));
-        }
-        let mut files = Vec::with_capacity(paths.len());
         for path in paths {
-            let name = path
+            let file_name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let name = if index == 0 {
+                file_name
+            } else {
+                format!("{}/{file_name}", dir.display())
+            };
             let text = std::fs::read_to_string(&path).map_err(|source| UsersError::Read {
                 file: name.clone(),
                 source,
             })?;
             files.push((name, text));
         }
-        let directory = Self::from_files(&files)?;
-        for d in &directory.duplicates {
+    }
+    if files.is_empty() {
+        return Err(UsersError::NoFiles(
+            dirs.first().cloned().unwrap_or_default(),
+        ));
+    }
+    Ok(files)
+}
+
+impl UserDirectory {
+    /// Loads every `*.csv` file of `dir`, in file-name order.
+    pub fn load(dir: &Path) -> Result<Self, UsersError> {
+        Self::load_dirs(&[dir.to_owned()])
+    }
+
+    /// Loads every `*.csv` file of `dirs` (see [`read_files`]) and logs the warnings.
+    pub fn load_dirs(dirs: &[PathBuf]) -> Result<Self, UsersError> {
+        let directory = Self::from_files(&read_files(dirs)?)?;
+        directory.log_warnings();
+        Ok(directory)
+    }
+
+    /// Logs the duplicates and the ignored columns met while loading.
+    pub fn log_warnings(&self) {
+        for d in &self.duplicates {
             tracing::warn!(
                 identifiant = %d.identifiant,
                 kept = %d.kept,
@@ -312,14 +470,18 @@ impl UserDirectory {
                 "duplicate identifiant: the first one is kept"
             );
         }
-        Ok(directory)
+        for note in &self.notes {
+            tracing::warn!("{note}");
+        }
     }
 
     /// Builds the directory from `(file name, content)` pairs, in the given order.
     pub fn from_files(files: &[(String, String)]) -> Result<Self, UsersError> {
         let mut directory = Self::default();
         for (name, text) in files {
-            for user in parse_file(name, text)? {
+            let parsed = parse_file(name, text)?;
+            directory.notes.extend(parsed.notes);
+            for user in parsed.users {
                 match directory.by_login.get(&user.identifiant) {
                     Some(first) => directory.duplicates.push(Duplicate {
                         identifiant: user.identifiant.clone(),
@@ -366,6 +528,18 @@ impl UserDirectory {
     pub fn duplicates(&self) -> &[Duplicate] {
         &self.duplicates
     }
+
+    /// Ignored columns and cells met while loading (also logged by [`Self::load`]).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+}
+
+/// The people of one file, and what was ignored in it.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    pub users: Vec<User>,
+    pub notes: Vec<String>,
 }
 
 /// Parses one file. `name` only serves error messages and [`Place`]s.
@@ -373,11 +547,13 @@ impl UserDirectory {
 /// The format has one person per line, so the file is cut into lines here and each line is
 /// read as one CSV record (quotes still work inside a line). This gives the exact line number
 /// an editor shows, which the csv reader's own counting does not (it skips blank lines).
-pub fn parse_file(name: &str, text: &str) -> Result<Vec<User>, UsersError> {
+pub fn parse_file(name: &str, text: &str) -> Result<ParsedFile, UsersError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut header: Vec<&'static str> = COLUMNS.to_vec();
+    // One entry per cell of a row: the column it fills, or `None` for an ignored column.
+    let mut header: Vec<Option<&'static str>> = COLUMNS.iter().copied().map(Some).collect();
     let mut first_line = true;
-    let mut users = Vec::new();
+    let mut parsed = ParsedFile::default();
+    let mut extra_cells_lines = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let place = Place {
             file: name.to_owned(),
@@ -393,12 +569,30 @@ pub fn parse_file(name: &str, text: &str) -> Result<Vec<User>, UsersError> {
             problem: csv_problem(&e),
         })?;
         if std::mem::take(&mut first_line) && looks_like_header(&record) {
-            header = parse_header(&record, &place)?;
+            let (columns, ignored) = parse_header(&record, &place)?;
+            header = columns;
+            if !ignored.is_empty() {
+                parsed.notes.push(format!(
+                    "{name}, line {}: unknown columns ignored: {}",
+                    place.line,
+                    ignored.join(", ")
+                ));
+            }
             continue;
         }
-        users.push(parse_row(&record, &header, place)?);
+        if record.len() > header.len() {
+            extra_cells_lines.push(place.line.to_string());
+        }
+        parsed.users.push(parse_row(&record, &header, place)?);
     }
-    Ok(users)
+    if !extra_cells_lines.is_empty() {
+        parsed.notes.push(format!(
+            "{name}: cells after column {} ignored on line(s) {}",
+            header.len(),
+            extra_cells_lines.join(", ")
+        ));
+    }
+    Ok(parsed)
 }
 
 fn read_record(line: &str) -> Result<csv::StringRecord, csv::Error> {
@@ -421,17 +615,35 @@ fn csv_problem(error: &csv::Error) -> String {
     }
 }
 
-fn looks_like_header(record: &csv::StringRecord) -> bool {
-    record
+/// The [`COLUMNS`] name a header cell stands for, in either layout.
+fn column_for(cell: &str) -> Option<&'static str> {
+    COLUMNS
         .iter()
-        .any(|cell| cell == "identifiant" || cell == "motDePasse")
+        .copied()
+        .find(|c| c.eq_ignore_ascii_case(cell))
+        .or_else(|| {
+            MOCK_COLUMNS
+                .iter()
+                .find(|(mock, _)| mock.eq_ignore_ascii_case(cell))
+                .map(|(_, column)| *column)
+        })
 }
 
-/// The column names of a header line, in its order; each of the sixteen exactly once.
+/// A first line naming the login or password column, in either layout, is a header. (A person
+/// whose login is literally `identifiant` or `login` would be taken for one: nobody is.)
+fn looks_like_header(record: &csv::StringRecord) -> bool {
+    record.iter().any(|cell| {
+        ["identifiant", "motDePasse", "login", "password"]
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(cell))
+    })
+}
+
+/// The columns of a header line, in its order, and the names it ignored.
 fn parse_header(
     record: &csv::StringRecord,
     place: &Place,
-) -> Result<Vec<&'static str>, UsersError> {
+) -> Result<(Vec<Option<&'static str>>, Vec<String>), UsersError> {
     let error = |column: usize, name: &str, problem: String| UsersError::Row {
         file: place.file.clone(),
         line: place.line,
@@ -439,37 +651,37 @@ fn parse_header(
         name: name.to_owned(),
         problem,
     };
-    let mut header = Vec::with_capacity(COLUMNS.len());
+    let mut header = Vec::with_capacity(record.len());
+    let mut ignored = Vec::new();
     for (index, cell) in record.iter().enumerate() {
-        let Some(known) = COLUMNS.iter().find(|c| **c == cell) else {
-            return Err(error(
-                index + 1,
-                "header",
-                format!("unknown column name {cell:?}"),
-            ));
-        };
-        if header.contains(known) {
+        let known = column_for(cell);
+        if let Some(known) = known
+            && header.contains(&Some(known))
+        {
             return Err(error(
                 index + 1,
                 known,
                 "column named twice in the header".into(),
             ));
         }
-        header.push(*known);
+        if known.is_none() {
+            ignored.push(format!("{cell:?}"));
+        }
+        header.push(known);
     }
-    if let Some(missing) = COLUMNS.iter().find(|c| !header.contains(c)) {
+    if let Some(missing) = REQUIRED.iter().find(|c| !header.contains(&Some(**c))) {
         return Err(error(
             header.len() + 1,
             missing,
-            "column missing from the header".into(),
+            "required column missing from the header".into(),
         ));
     }
-    Ok(header)
+    Ok((header, ignored))
 }
 
 fn parse_row(
     record: &csv::StringRecord,
-    header: &[&'static str],
+    header: &[Option<&'static str>],
     place: Place,
 ) -> Result<User, UsersError> {
     let error = |column: usize, name: &str, problem: String| UsersError::Row {
@@ -481,34 +693,32 @@ fn parse_row(
     };
     let found = record.len();
     if found < header.len() {
-        let name = header.get(found).copied().unwrap_or("?");
+        let name = header
+            .get(found)
+            .copied()
+            .flatten()
+            .unwrap_or("ignored column");
         return Err(error(
             found + 1,
             name,
             format!("missing cell ({found} columns instead of {})", header.len()),
         ));
     }
-    if found > header.len() {
-        return Err(error(
-            header.len() + 1,
-            "extra",
-            format!(
-                "too many cells ({found} columns instead of {})",
-                header.len()
-            ),
-        ));
-    }
     let cell = |name: &str| -> String {
         header
             .iter()
-            .position(|h| *h == name)
+            .position(|h| *h == Some(name))
             .and_then(|i| record.get(i))
             .unwrap_or_default()
             .to_owned()
     };
     let identifiant = cell("identifiant");
     if identifiant.is_empty() {
-        let column = header.iter().position(|h| *h == "identifiant").unwrap_or(1) + 1;
+        let column = header
+            .iter()
+            .position(|h| *h == Some("identifiant"))
+            .unwrap_or(1)
+            + 1;
         return Err(error(column, "identifiant", "empty login".into()));
     }
     Ok(User {
@@ -667,9 +877,109 @@ mod tests {
         assert!(err.contains("line 2, column 2 (identifiant)"), "{err}");
         assert!(!err.contains("hunter2-pw"), "{err}");
 
-        let long_row = format!("{MELAINE},extra");
-        let err = one("bad.csv", &long_row).unwrap_err().to_string();
-        assert!(err.contains("line 1, column 17"), "{err}");
+        let missing_with_header = "7,7_leo,tr0ub4dor,PETIT,,Léo,male,,,2000-01-01,,99100,,,";
+        let err = one("bad.csv", &format!("{HEADER}\n{missing_with_header}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2, column 16 (adresseVoie)"), "{err}");
+    }
+
+    #[test]
+    fn cells_beyond_the_last_column_are_ignored_and_noted() {
+        let users = one("extra.csv", &format!("{MELAINE},extra,\n{ABROAD}\n")).unwrap();
+        assert_eq!(
+            users.get("3_melaine").unwrap().adresse_voie,
+            "12 rue de la République"
+        );
+        assert_eq!(users.notes().len(), 1);
+        assert!(
+            users.notes()[0].contains("extra.csv"),
+            "{:?}",
+            users.notes()
+        );
+        assert!(
+            users.notes()[0].contains("line(s) 1"),
+            "{:?}",
+            users.notes()
+        );
+    }
+
+    #[test]
+    fn unknown_header_columns_are_ignored_and_optional_ones_may_be_missing() {
+        let text = "commentaire, identifiant , motDePasse,nomDeNaissance,prenoms,genre,dateDeNaissance,codePaysDeNaissance,EMAIL\n\
+                    une note,x_login,pw,NOM,Prénom,male,2000-01-01,99109,x@example.test\n";
+        let users = one("partial.csv", text).unwrap();
+        let user = users.authenticate("x_login", "pw").unwrap();
+        assert_eq!(
+            user.email, "x@example.test",
+            "header names ignore ASCII case"
+        );
+        assert!(user.code_postal_lieu_de_naissance.is_empty());
+        assert_eq!(user.sub(), hex::encode(Sha256::digest(b"x_login")));
+        assert!(
+            users.notes()[0].contains("\"commentaire\""),
+            "{:?}",
+            users.notes()
+        );
+    }
+
+    #[test]
+    fn a_missing_required_column_is_an_error() {
+        let text = HEADER.replace(",genre,", ",sexe,");
+        let err = one("h.csv", &format!("{text}\n{MELAINE}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("h.csv, line 1"), "{err}");
+        assert!(err.contains("(genre): required column missing"), "{err}");
+        let twice = format!("{HEADER},email");
+        let err = one("h.csv", &twice).unwrap_err().to_string();
+        assert!(
+            err.contains("column 17 (email): column named twice"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_layout_of_franceconnects_mock_idp_is_detected_from_its_header() {
+        let text = "login,password,family_name,preferred_username,given_name,gender,email,phone_number,birthdate,birthplace,birthcountry,country,locality,postal_code,street_address\n\
+                    test,123,DUBOIS,,Angela Claire Louise,female,a@example.test,123456789,1962-08-24,75107,99100,France,Paris,75107,20 avenue de Ségur\n";
+        let users = one("mock.csv", text).unwrap();
+        let angela = users.authenticate("test", "123").unwrap();
+        assert_eq!(angela.sub(), hex::encode(Sha256::digest(b"test")));
+        let claims = angela.all_claims();
+        assert_eq!(claims["family_name"], "DUBOIS");
+        assert_eq!(claims["given_name"], "Angela Claire Louise");
+        assert_eq!(claims["birthplace"], "75107");
+        assert_eq!(claims["phone_number"], "123456789");
+        assert_eq!(claims["address"]["street_address"], "20 avenue de Ségur");
+        assert_eq!(claims["address"]["locality"], "Paris");
+        assert!(!claims.contains_key("preferred_username"));
+    }
+
+    #[test]
+    fn franceconnect_style_files_load_unchanged() {
+        // Mimics FranceConnect's database.csv (header, CRLF, BOM) and a data/*.csv partner file
+        // (no header, padded cells, a duplicate of a database.csv login, an empty family name).
+        // The real files were not available offline.
+        let database = format!(
+            "\u{feff}{HEADER}\r\n{MELAINE}\r\n1,1_angela,123,DUBOIS,,Angela Claire Louise,female,wossewodda-3728@yopmail.com,0123456789,1962-08-24,75107,99100,France,Paris,75107,20 avenue de Ségur\r\n"
+        );
+        let partner = "3 , 3_melaine , 999 , AUTRE , , Autre , female , , , 1990-01-01 , 75056 , 99100 , , , ,\n\
+                       42,tatiana_no_family_name,123,,,Tatiana,female,t@example.test,,1987-01-09,75115,99100,,,,\n";
+        let users = UserDirectory::from_files(&[
+            ("database.csv".to_owned(), database),
+            ("DGFiP-database.csv".to_owned(), partner.to_owned()),
+        ])
+        .unwrap();
+        assert_eq!(users.len(), 3);
+        assert!(users.authenticate("3_melaine", "123").is_some());
+        assert_eq!(users.duplicates().len(), 1);
+        assert_eq!(
+            users.duplicates()[0].ignored.to_string(),
+            "DGFiP-database.csv:1"
+        );
+        let tatiana = users.get("tatiana_no_family_name").unwrap();
+        assert!(!tatiana.all_claims().contains_key("family_name"));
     }
 
     #[test]
@@ -736,7 +1046,42 @@ mod tests {
         assert_eq!(melaine.date_de_naissance, "1981-07-27");
         assert_eq!(melaine.code_postal_lieu_de_naissance, "95277");
         assert_eq!(melaine.code_pays_de_naissance, "99100");
-        assert!(users.len() > 5);
+        assert!(users.len() >= 30, "{}", users.len());
+        assert!(users.duplicates().is_empty(), "{:?}", users.duplicates());
+        // Both layouts and the header-less partner file are in the fixtures.
+        assert_eq!(
+            users.get("test").unwrap().sub(),
+            hex::encode(Sha256::digest(b"test"))
+        );
+        assert_eq!(
+            users.get("30_emilie_partenaire").unwrap().prenoms,
+            "Émilie Jeanne"
+        );
+        assert!(users.notes().is_empty(), "{:?}", users.notes());
+    }
+
+    #[test]
+    fn a_custom_identity_leaves_empty_fields_out_and_has_a_stable_sub() {
+        let identity = CustomIdentity {
+            given_name: " Jeanne ".into(),
+            family_name: "ESSAI".into(),
+            gender: "female".into(),
+            birthdate: "2000-00-00".into(),
+            birthcountry: "99100".into(),
+            ..CustomIdentity::default()
+        };
+        let person = identity.person();
+        assert_eq!(person.display_name, "Jeanne ESSAI");
+        assert_eq!(person.claims["given_name"], "Jeanne");
+        assert!(!person.claims.contains_key("email"));
+        assert!(!person.claims.contains_key("birthplace"));
+        assert_eq!(person.claims["sub"], person.sub.as_str());
+        assert_eq!(identity.person().sub, person.sub);
+        let other = CustomIdentity {
+            email: "j@example.test".into(),
+            ..identity
+        };
+        assert_ne!(other.person().sub, person.sub);
     }
 
     #[test]

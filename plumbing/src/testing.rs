@@ -36,7 +36,11 @@ impl Browser {
             .redirect(Policy::none())
             .build()
             .unwrap();
-        Self { client, jar, stop_at: Vec::new() }
+        Self {
+            client,
+            jar,
+            stop_at: Vec::new(),
+        }
     }
 
     /// A browser that does not follow redirects to `prefix`.

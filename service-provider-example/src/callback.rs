@@ -1,29 +1,38 @@
 //! Step 2 — back from FranceConnect on `redirect_uri` (SPEC §4.6, §7).
 //!
 //! FranceConnect sends the browser to `redirect_uri?code=…&state=…&iss=…`, or
-//! `redirect_uri?error=…&error_description=…&state=…&iss=…`. What it expects from the SP:
+//! `redirect_uri?error=…&error_description=…&state=…&iss=…`. What it expects from the SP
+//! (partner documentation, token and userinfo endpoints:
+//! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>):
 //! 1. `state` must be the one sent with this browser's `/authorize`; otherwise stop, without
-//!    calling the hub (the callback may be forged);
+//!    calling the hub (the callback may be forged). An `error` is shown only after this check,
+//!    validated and escaped (it comes from the network);
 //! 2. exchange the `code` at the `token_endpoint` (`client_secret_post`, with the same
-//!    `redirect_uri`) for an access token and an ID token;
-//! 3. verify the ID token: signature with a key of the hub's JWKS (ES256 for the demo SP), `iss`,
-//!    `aud` = our `client_id`, `exp`, and `nonce` = the one we sent;
-//! 4. call the `userinfo_endpoint` with the access token: the answer is a signed JWT
-//!    (`application/jwt`), to verify like the ID token, and its `sub` must be the ID token's;
+//!    `redirect_uri`, plus the PKCE `code_verifier` when one was sent) for an access token and an
+//!    ID token;
+//! 3. verify the ID token: signature (v2: a key of the hub's JWKS, ES256 for the demo SP; v1:
+//!    HS256 keyed by our client secret), `iss`, `aud` = our `client_id`, `exp`, and `nonce` = the
+//!    one we sent;
+//! 4. call the `userinfo_endpoint` with the access token: in v2 the answer is a signed JWT
+//!    (`application/jwt`), to verify like the ID token; in v1 plain JSON. Either way its `sub`
+//!    must be the ID token's;
 //! 5. only then consider the user logged in.
+//!
+//! The hub puts its v2 issuer in the callback's `iss` (RFC 9207) for both APIs; a v1 login also
+//! accepts the v1 issuer there.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::header, web};
 use fc_plumbing::jose::{self, JoseError, Jwa};
 use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreTokenResponse};
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, Nonce, OAuth2TokenResponse, RequestTokenError,
-    SignatureVerificationError,
+    AuthorizationCode, ClaimsVerificationError, Nonce, OAuth2TokenResponse, PkceCodeVerifier,
+    RequestTokenError, SignatureVerificationError,
 };
 use serde_json::Value;
 
 use crate::error::SpError;
-use crate::hub::error_chain;
+use crate::hub::{ApiVersion, error_chain};
 use crate::journal::{Exchange, Journal, Recorder, jwt_view};
 use crate::session::{self, DataGrant, PendingLogin, Purpose, User};
 use crate::startup::AppState;
@@ -76,31 +85,32 @@ async fn complete_login(
         return Err(SpError::StateMismatch);
     }
     session::forget_pending_login(session);
+    let version = pending.api_version;
     if let Some(iss) = param("iss")
         && iss != app.hub.issuer().as_str()
+        && iss != app.hub.issuer_of(version)
     {
         return Err(SpError::WrongCallbackIssuer(iss.to_owned()));
     }
     if let Some(error) = param("error") {
-        return Err(SpError::Hub {
-            error: error.to_owned(),
-            description: param("error_description").map(str::to_owned),
-        });
+        return Err(SpError::hub(error, param("error_description")));
     }
     let code = param("code")
         .filter(|c| !c.is_empty())
         .ok_or(SpError::MissingCode)?;
 
     // 2. The code, exchanged for tokens (the recorder keeps the real request for the journal).
-    let metadata = app.hub.metadata().await?;
+    let metadata = app.hub.metadata_for(version).await?;
     let client = app.hub.client(&metadata);
     let recorder = Recorder::new();
     let http = |r| recorder.send(&app.back_channel, r);
-    let token_result: Result<CoreTokenResponse, _> = client
+    let mut token_request = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .map_err(|e| SpError::Token(e.to_string()))?
-        .request_async(&http)
-        .await;
+        .map_err(|e| SpError::Token(e.to_string()))?;
+    if let Some(verifier) = &pending.pkce_verifier {
+        token_request = token_request.set_pkce_verifier(PkceCodeVerifier::new(verifier.clone()));
+    }
+    let token_result: Result<CoreTokenResponse, _> = token_request.request_async(&http).await;
     let mut token_exchanges = recorder.take(
         "Échange du code contre les jetons (token)",
         "SP → FranceConnect",
@@ -126,18 +136,19 @@ async fn complete_login(
     let raw_id_token = id_token.to_string();
 
     // 3. The ID token, verified by `openidconnect` (signature, iss, aud, exp, iat, nonce). An
-    // unknown key may mean the hub rotated its keys: fetch the JWKS again, once.
+    // unknown key may mean the hub rotated its keys: fetch the JWKS again, once (v2 only: v1
+    // tokens are HS256, keyed by our secret).
     let nonce = Nonce::new(pending.nonce.clone());
     let verified = match verify_id_token(&client, &id_token, &nonce) {
         Err(ClaimsVerificationError::SignatureVerification(
             SignatureVerificationError::NoMatchingKey,
-        )) => {
+        )) if version == ApiVersion::V2 => {
             let refreshed = app.hub.refresh_jwks().await?;
             verify_id_token(&app.hub.client(&refreshed), &id_token, &nonce)
         }
         other => other,
     };
-    let metadata = app.hub.metadata().await?;
+    let metadata = app.hub.metadata_for(version).await?;
     let id_token_check = match &verified {
         Ok(_) => "ID token valide : signature, iss, aud, exp et nonce vérifiés par openidconnect"
             .to_owned(),
@@ -159,7 +170,7 @@ async fn complete_login(
 
     // 4. Userinfo: a signed JWT whose `sub` must be the ID token's.
     let access_token = tokens.access_token().secret().clone();
-    let userinfo = fetch_userinfo(app, journal, &access_token, &sub).await?;
+    let userinfo = fetch_userinfo(app, journal, version, &access_token, &sub).await?;
 
     // 5. Logged in. A new session id (against session fixation) keeps the journal.
     let decoded =
@@ -172,6 +183,7 @@ async fn complete_login(
         .scopes()
         .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
     let user = User {
+        api_version: version,
         sub,
         acr: claims.auth_context_ref().map(|acr| acr.as_str().to_owned()),
         amr: claims
@@ -183,6 +195,7 @@ async fn complete_login(
         id_token_payload: decoded.payload,
         userinfo,
         scope: scope.clone(),
+        access_token: Some(access_token.clone()),
         access_token_expires_at: expires_at.clone(),
     };
     session.renew();
@@ -221,15 +234,17 @@ fn verify_id_token(
     id_token.claims(&client.id_token_verifier(), nonce).cloned()
 }
 
-/// Calls userinfo with the access token and verifies the signed answer: signature with the hub's
-/// keys (HS256: the client secret), `iss`, `aud`, `exp` and `sub`.
-async fn fetch_userinfo(
+/// Calls userinfo with the access token and checks the answer. v2: a signed JWT, verified like
+/// the ID token (signature with the hub's keys or, for HS256, the client secret; `iss`, `aud`,
+/// `exp`); v1: plain JSON. Both: `sub` must be the ID token's. Also used by "Recharger userinfo".
+pub async fn fetch_userinfo(
     app: &AppState,
     journal: &mut Journal,
+    version: ApiVersion,
     access_token: &str,
     sub: &str,
 ) -> Result<Value, SpError> {
-    let metadata = app.hub.metadata().await?;
+    let metadata = app.hub.metadata_for(version).await?;
     let userinfo_url = metadata
         .userinfo_endpoint()
         .ok_or_else(|| SpError::Userinfo("the hub publishes no userinfo_endpoint".into()))?
@@ -240,7 +255,13 @@ async fn fetch_userinfo(
             header::AUTHORIZATION.as_str(),
             format!("Bearer {access_token}"),
         )
-        .header(header::ACCEPT.as_str(), "application/jwt")
+        .header(
+            header::ACCEPT.as_str(),
+            match version {
+                ApiVersion::V1 => "application/json",
+                ApiVersion::V2 => "application/jwt",
+            },
+        )
         .body(Vec::new())
         .map_err(|e| SpError::Userinfo(e.to_string()))?;
     let recorder = Recorder::new();
@@ -249,14 +270,17 @@ async fn fetch_userinfo(
         "Informations sur l'utilisateur (userinfo)",
         "SP → FranceConnect",
     );
-    let result = check_userinfo(app, sent, sub).await;
+    let result = match version {
+        ApiVersion::V1 => check_userinfo_json(sent, sub),
+        ApiVersion::V2 => check_userinfo(app, sent, sub).await,
+    };
     for exchange in &mut exchanges {
         if let Some(jwt) = exchange
             .response_body
             .clone()
             .filter(|b| b.split('.').count() == 3)
         {
-            let metadata = app.hub.metadata().await?;
+            let metadata = app.hub.metadata_for(version).await?;
             let mut view = jwt_view(
                 "Userinfo",
                 jwt.trim(),
@@ -275,12 +299,41 @@ async fn fetch_userinfo(
     result
 }
 
+/// v1 userinfo: plain JSON, about the person of the ID token.
+fn check_userinfo_json(
+    sent: Result<openidconnect::HttpResponse, fc_plumbing::BackChannelError>,
+    sub: &str,
+) -> Result<Value, SpError> {
+    let response = sent.map_err(|e| SpError::HubUnreachable(error_chain(&e)))?;
+    if response.status().as_u16() == 401 {
+        return Err(SpError::AccessTokenRejected);
+    }
+    if !response.status().is_success() {
+        return Err(SpError::Userinfo(format!(
+            "the hub answered {}",
+            response.status()
+        )));
+    }
+    let claims: Value = serde_json::from_slice(response.body())
+        .map_err(|e| SpError::Userinfo(format!("not JSON: {e}")))?;
+    if !claims.is_object() {
+        return Err(SpError::Userinfo("not a JSON object".into()));
+    }
+    if claims.get("sub").and_then(Value::as_str) != Some(sub) {
+        return Err(SpError::Userinfo("sub differs from the ID token's".into()));
+    }
+    Ok(claims)
+}
+
 async fn check_userinfo(
     app: &AppState,
     sent: Result<openidconnect::HttpResponse, fc_plumbing::BackChannelError>,
     sub: &str,
 ) -> Result<Value, SpError> {
     let response = sent.map_err(|e| SpError::HubUnreachable(error_chain(&e)))?;
+    if response.status().as_u16() == 401 {
+        return Err(SpError::AccessTokenRejected);
+    }
     if !response.status().is_success() {
         return Err(SpError::Userinfo(format!(
             "the hub answered {}",

@@ -7,6 +7,7 @@
 //!
 //! A fresh `X-Correlation-ID` goes with every call, so the data provider's own exchanges with the
 //! hub can be fetched afterwards (`GET {dp_url}/exchanges/{id}`) and shown in the journal.
+//! Partner documentation (data providers and checktoken): <https://docs.partenaires.franceconnect.gouv.fr/>.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::header, web};
@@ -177,6 +178,7 @@ async fn data_provider_exchanges(
             let body = dp.response.as_ref().map(|r| r.body.trim().to_owned());
             let jwt = body.as_deref().filter(|b| b.split('.').count() == 3);
             Exchange {
+                back_channel: true,
                 step: format!(
                     "Le fournisseur de données interroge FranceConnect ({})",
                     dp.kind
@@ -213,6 +215,8 @@ async fn data_provider_exchanges(
                     .unwrap_or_default(),
                 response_body: body,
                 notes: dp.error.into_iter().collect(),
+                // Written by `Journal::push`, from the masked request.
+                curl: None,
             }
         })
         .collect()

@@ -39,6 +39,9 @@ pub enum SpError {
     IdToken(String),
     #[error("userinfo rejected: {0}")]
     Userinfo(String),
+    /// The hub answered 401 to our access token: it lived its 60 seconds, or was revoked.
+    #[error("the hub refused the access token (HTTP 401)")]
+    AccessTokenRejected,
     #[error("the logout callback state does not match the one stored in the session")]
     LogoutStateMismatch,
     #[error("session error: {0}")]
@@ -47,7 +50,52 @@ pub enum SpError {
     Template(String),
 }
 
+/// The longest `error_description` shown (a description is a sentence, not a document).
+const MAX_DESCRIPTION_CHARS: usize = 300;
+/// The longest `error` code kept as is.
+const MAX_ERROR_CODE_CHARS: usize = 64;
+
 impl SpError {
+    /// The hub's `error` and `error_description` from a callback, validated: they come from the
+    /// query string, so anybody can write them. A code must be a short OAuth-style token (RFC 6749
+    /// §4.1.2.1: letters, digits, `_`, `-`, `.`), else it is shown as `invalid_error` with the
+    /// value moved, cut, into the description. Descriptions are cut and lose their control
+    /// characters. The page escapes both anyway.
+    pub fn hub(error: &str, description: Option<&str>) -> Self {
+        let clean = |text: &str| -> String {
+            let mut out: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(MAX_DESCRIPTION_CHARS)
+                .collect();
+            if text.chars().count() > MAX_DESCRIPTION_CHARS {
+                out.push('…');
+            }
+            out
+        };
+        let valid_code = !error.is_empty()
+            && error.len() <= MAX_ERROR_CODE_CHARS
+            && error
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        if valid_code {
+            SpError::Hub {
+                error: error.to_owned(),
+                description: description.map(clean),
+            }
+        } else {
+            let mut shown = format!("error = {}", clean(error));
+            if let Some(description) = description {
+                shown.push_str(" ; error_description = ");
+                shown.push_str(&clean(description));
+            }
+            SpError::Hub {
+                error: "invalid_error".to_owned(),
+                description: Some(shown),
+            }
+        }
+    }
+
     /// The code shown in `#error-code`: the hub's OAuth error as is, else our own.
     pub fn code(&self) -> &str {
         match self {
@@ -61,6 +109,7 @@ impl SpError {
             SpError::Token(_) => "token_error",
             SpError::IdToken(_) => "invalid_id_token",
             SpError::Userinfo(_) => "invalid_userinfo",
+            SpError::AccessTokenRejected => "invalid_token",
             SpError::LogoutStateMismatch => "logout_state_mismatch",
             SpError::Session(_) => "session_error",
             SpError::Template(_) => "internal_error",
@@ -97,6 +146,10 @@ impl SpError {
             SpError::Userinfo(_) => {
                 "Les informations d'identité (userinfo) reçues ne sont pas valides. La connexion est refusée."
             }
+            SpError::AccessTokenRejected => {
+                "FranceConnect a refusé le jeton d'accès : il a expiré (il ne vit que 60 secondes) \
+                 ou a été révoqué. Reconnectez-vous avec FranceConnect."
+            }
             SpError::LogoutStateMismatch => {
                 "Le paramètre « state » du retour de déconnexion ne correspond pas à celui envoyé."
             }
@@ -121,27 +174,50 @@ impl SpError {
     }
 }
 
-/// French meaning of the OAuth/OIDC errors FranceConnect sends back to a service provider.
+/// French meaning of the OAuth/OIDC errors FranceConnect sends back to a service provider on
+/// `redirect_uri` (SPEC §4.2, §4.3, §4.5).
 pub fn hub_error_meaning(error: &str) -> &'static str {
     match error {
         "access_denied" => {
-            "Vous avez annulé la connexion ou refusé la transmission de vos données à ce service."
+            "Vous avez annulé la connexion (« Revenir sur le service ») ou refusé la transmission \
+             de vos données à ce service."
         }
         "invalid_scope" => {
-            "Ce service a demandé des données qu'il n'est pas habilité à recevoir (scope non autorisé)."
+            "Ce service a demandé des données (scopes) que son inscription auprès de FranceConnect \
+             ne l'autorise pas à recevoir."
         }
-        "invalid_acr" => "Le niveau de garantie eIDAS demandé n'est pas proposé par FranceConnect.",
+        "invalid_acr" => {
+            "Le niveau de garantie eIDAS demandé (acr_values) n'est pas proposé par cette \
+             plateforme : FranceConnect propose eidas1, FranceConnect+ eidas2 et eidas3."
+        }
+        "invalid_idp_hint" => {
+            "Le fournisseur d'identité indiqué (idp_hint) n'est pas autorisé pour ce service : \
+             FranceConnect n'accepte un idp_hint que pour les fournisseurs d'identité listés dans \
+             l'inscription du fournisseur de service. Recommencez sans idp_hint."
+        }
         "invalid_request" => {
-            "La demande de connexion envoyée à FranceConnect est incomplète ou mal formée."
+            "La demande de connexion envoyée à FranceConnect est incomplète ou mal formée \
+             (par exemple sans le scope openid)."
         }
         "unauthorized_client" | "invalid_client" => {
             "Ce service n'est pas autorisé à utiliser FranceConnect de cette façon."
         }
+        "unsupported_response_type" => {
+            "FranceConnect n'accepte que le flux « code d'autorisation » (response_type=code)."
+        }
         "login_required" | "consent_required" | "interaction_required" => {
             "FranceConnect demande une nouvelle authentification ou un consentement."
         }
-        "server_error" | "temporarily_unavailable" => {
-            "FranceConnect rencontre un problème temporaire. Réessayez plus tard."
+        "server_error" => {
+            "FranceConnect a rencontré une erreur interne. Réessayez plus tard ; si l'erreur \
+             persiste, contactez le support de FranceConnect."
+        }
+        "temporarily_unavailable" => {
+            "FranceConnect est momentanément indisponible. Réessayez dans quelques minutes."
+        }
+        "invalid_error" => {
+            "FranceConnect aurait renvoyé une erreur dont le code est illisible : la réponse a \
+             peut-être été fabriquée. Elle est ignorée."
         }
         _ => "FranceConnect a refusé la demande de connexion.",
     }
@@ -160,7 +236,8 @@ impl ResponseError for SpError {
             SpError::HubUnreachable(_)
             | SpError::Token(_)
             | SpError::IdToken(_)
-            | SpError::Userinfo(_) => StatusCode::BAD_GATEWAY,
+            | SpError::Userinfo(_)
+            | SpError::AccessTokenRejected => StatusCode::BAD_GATEWAY,
             SpError::Session(_) | SpError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -228,6 +305,34 @@ mod tests {
             SpError::IdToken("x".into()).status_code(),
             StatusCode::BAD_GATEWAY
         );
+    }
+
+    #[test]
+    fn hub_errors_are_validated_before_being_shown() {
+        let kept = SpError::hub("invalid_idp_hint", Some("line\nbreak"));
+        assert_eq!(kept.code(), "invalid_idp_hint");
+        assert!(kept.explanation().contains("idp_hint"));
+        assert_eq!(kept.detail().as_deref(), Some("line break"));
+
+        let forged = SpError::hub("<img src=x>", None);
+        assert_eq!(forged.code(), "invalid_error");
+        assert!(forged.detail().unwrap().contains("<img src=x>"));
+        let long = SpError::hub(&"a".repeat(65), Some(&"d".repeat(1000)));
+        assert_eq!(long.code(), "invalid_error");
+        assert!(long.detail().unwrap().chars().count() < 700);
+        for code in [
+            "access_denied",
+            "invalid_scope",
+            "invalid_acr",
+            "invalid_request",
+            "server_error",
+        ] {
+            assert_ne!(
+                hub_error_meaning(code),
+                hub_error_meaning("something_else"),
+                "{code} has its own meaning"
+            );
+        }
     }
 
     #[tokio::test]

@@ -3,17 +3,29 @@
 //! FranceConnect delivers the identité pivot (given names, birth name, birth date, gender, birth
 //! place and country, as INSEE/COG codes) plus the optional usage name and e-mail, and tells how
 //! the user authenticated: `acr` (eIDAS level) and, when asked with `claims`, `amr`. The `sub` is
-//! pairwise: another service provider receives another one for the same person.
+//! pairwise: another service provider receives another one for the same person. The data
+//! returned per scope is described in the partner documentation
+//! (<https://docs.partenaires.franceconnect.gouv.fr/>).
+//!
+//! "Recharger userinfo" calls the `userinfo_endpoint` again with the access token: it works for
+//! 60 seconds after the login, then FranceConnect answers 401 and the page says so.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::header, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::callback::fetch_userinfo;
 use crate::error::SpError;
-use crate::journal::pretty;
+use crate::journal::{Journal, pretty};
 use crate::session;
 use crate::startup::AppState;
+
+/// The outcome of "Recharger userinfo", carried to `/me` in the query (a fixed word, never text).
+#[derive(Debug, Default, Deserialize)]
+pub struct MeQuery {
+    pub userinfo: Option<String>,
+}
 
 /// One labelled line of the identity.
 #[derive(Debug, Serialize)]
@@ -23,7 +35,11 @@ pub struct Field {
 }
 
 /// `GET /me`
-pub async fn me_get(app: web::Data<AppState>, session: Session) -> Result<HttpResponse, SpError> {
+pub async fn me_get(
+    app: web::Data<AppState>,
+    session: Session,
+    query: web::Query<MeQuery>,
+) -> Result<HttpResponse, SpError> {
     let Some(user) = session::user(&session)? else {
         return Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, "/"))
@@ -36,13 +52,74 @@ pub async fn me_get(app: web::Data<AppState>, session: Session) -> Result<HttpRe
         .and_then(|exp| chrono::DateTime::from_timestamp(exp, 0))
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
 
+    // Only known words pick a message: the query is never echoed.
+    let reload = match query.userinfo.as_deref() {
+        Some("ok") => Some((
+            "success",
+            "Userinfo rechargé : FranceConnect a renvoyé les informations ci-dessous.",
+        )),
+        Some("expired") => Some((
+            "error",
+            "FranceConnect a refusé le jeton d'accès : il a expiré (il ne vit que 60 secondes). \
+             Reconnectez-vous pour obtenir un nouveau jeton.",
+        )),
+        Some("error") => Some((
+            "error",
+            "Le rechargement de userinfo a échoué : voir le détail dans le journal des échanges.",
+        )),
+        _ => None,
+    };
     let mut context = app.pages.context(&session)?;
+    context.insert("reload", &reload);
+    context.insert("api_version", user.api_version.as_str());
     context.insert("identity", &identity_fields(&user.userinfo));
     context.insert("userinfo_json", &pretty(&user.userinfo));
     context.insert("id_token_header", &pretty(&user.id_token_header));
     context.insert("id_token_payload", &pretty(&user.id_token_payload));
     context.insert("id_token_expires_at", &id_token_expires_at);
     app.pages.render("me.html", &context)
+}
+
+/// `POST /me/userinfo`: "Recharger userinfo", with the access token of the login.
+pub async fn me_userinfo_post(
+    app: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, SpError> {
+    let Some(mut user) = session::user(&session)? else {
+        return Ok(see_other("/"));
+    };
+    let Some(access_token) = user.access_token.clone() else {
+        return Ok(see_other("/me?userinfo=expired"));
+    };
+    let mut journal = Journal::load(&session);
+    let result = fetch_userinfo(
+        &app,
+        &mut journal,
+        user.api_version,
+        &access_token,
+        &user.sub,
+    )
+    .await;
+    journal.save(&session)?;
+    let outcome = match result {
+        Ok(userinfo) => {
+            user.userinfo = userinfo;
+            session::set_user(&session, &user)?;
+            "ok"
+        }
+        Err(SpError::AccessTokenRejected) => "expired",
+        Err(e) => {
+            tracing::warn!(code = e.code(), "userinfo reload failed: {e}");
+            "error"
+        }
+    };
+    Ok(see_other(&format!("/me?userinfo={outcome}")))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// The userinfo claims with their French labels, in the order FranceConnect lists them.
@@ -91,6 +168,15 @@ pub fn identity_fields(userinfo: &Value) -> Vec<Field> {
         }),
     );
     add("Adresse électronique", text("email"));
+    add("Téléphone", text("phone_number"));
+    add(
+        "Adresse postale",
+        userinfo
+            .get("address")
+            .and_then(|a| a.get("formatted"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    );
     fields
 }
 

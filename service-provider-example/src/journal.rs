@@ -7,7 +7,10 @@
 //! and bodies, and every JWT decoded (header + payload) with the result of its signature check.
 //!
 //! The journal lives in the session, bounded to [`MAX_ENTRIES`]. The `client_secret` is masked as
-//! `********` before an entry is stored; tokens are shown (it is a demo) but never logged.
+//! `********` before an entry is stored; tokens are shown (it is a demo) but never logged. Each
+//! back-channel call also gets its `curl` command (secret still masked), to replay it by hand.
+//! FranceConnect's own description of these exchanges:
+//! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -53,6 +56,12 @@ pub struct Exchange {
     pub response_body: Option<String>,
     pub jwts: Vec<JwtView>,
     pub notes: Vec<String>,
+    /// A server-to-server call (as opposed to a browser redirect): it gets a `curl` command.
+    #[serde(default)]
+    pub back_channel: bool,
+    /// The call as a `curl` command, built from the masked request.
+    #[serde(default)]
+    pub curl: Option<String>,
 }
 
 /// A JWT taken apart for display.
@@ -98,8 +107,36 @@ impl Exchange {
         self.url = mask_form(&self.url);
         self.request_body = self.request_body.map(|b| cut(mask_form(&b)));
         self.response_body = self.response_body.map(cut);
+        // Built last, from the masked request only.
+        self.curl = self.back_channel.then(|| curl_command(&self));
         self
     }
+}
+
+/// The request as a `curl` command line: method, URL, headers and body, each quoted for a POSIX
+/// shell so that no value can break out of its argument.
+pub fn curl_command(exchange: &Exchange) -> String {
+    let mut command = String::from("curl");
+    if exchange.method != "GET" {
+        command.push_str(" -X ");
+        command.push_str(&shell_quote(&exchange.method));
+    }
+    command.push(' ');
+    command.push_str(&shell_quote(&exchange.url));
+    for (name, value) in &exchange.request_headers {
+        command.push_str(" \\\n  -H ");
+        command.push_str(&shell_quote(&format!("{name}: {value}")));
+    }
+    if let Some(body) = &exchange.request_body {
+        command.push_str(" \\\n  --data-raw ");
+        command.push_str(&shell_quote(body));
+    }
+    command
+}
+
+/// `'…'` with every `'` written `'\''`: nothing inside single quotes is special to the shell.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// The journal of one session.
@@ -154,6 +191,7 @@ impl Recorder {
         request: HttpRequest,
     ) -> Result<OidcResponse, BackChannelError> {
         let mut exchange = Exchange {
+            back_channel: true,
             at: now(),
             method: request.method().to_string(),
             url: request.uri().to_string(),
@@ -418,6 +456,35 @@ mod tests {
             journal.entries().back().map(|e| e.step.clone()),
             Some((MAX_ENTRIES + 4).to_string())
         );
+    }
+
+    #[test]
+    fn back_channel_calls_get_a_quoted_curl_command_with_the_secret_masked() {
+        let exchange = Exchange {
+            back_channel: true,
+            method: "POST".into(),
+            url: "http://hub/api/v2/token".into(),
+            request_headers: vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            request_body: Some("code=it's&client_secret=s3cr3t".into()),
+            ..Exchange::default()
+        }
+        .masked();
+        let curl = exchange.curl.unwrap();
+        assert!(
+            curl.starts_with("curl -X 'POST' 'http://hub/api/v2/token'"),
+            "{curl}"
+        );
+        assert!(curl.contains("-H 'content-type: application/x-www-form-urlencoded'"));
+        assert!(
+            curl.ends_with(r"--data-raw 'code=it'\''s&client_secret=********'"),
+            "{curl}"
+        );
+        assert!(!curl.contains("s3cr3t"));
+        let redirect = Exchange::redirect("x", "y", "http://hub/authorize?a=b", 302).masked();
+        assert!(redirect.curl.is_none());
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! the browser to its `end_session_endpoint` with `id_token_hint` (the ID token it issued),
 //! `state` and `post_logout_redirect_uri` (registered byte for byte). The hub logs the user out of
 //! the identity provider, then comes back to `post_logout_redirect_uri?state=…`, where the SP checks
-//! the state and forgets the user.
+//! the state and forgets the user. Partner documentation:
+//! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
+//!
+//! A v1 login logs out through `/api/v1/logout`, with the same three parameters.
 
 use std::str::FromStr;
 
@@ -30,7 +33,7 @@ pub async fn logout_get(
             .insert_header((header::LOCATION, "/"))
             .finish());
     };
-    let metadata = app.hub.metadata().await?;
+    let metadata = app.hub.metadata_for(user.api_version).await?;
     let end_session = metadata
         .additional_metadata()
         .end_session_endpoint

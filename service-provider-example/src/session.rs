@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::SpError;
+use crate::hub::ApiVersion;
 
 const PENDING_LOGIN: &str = "pending_login";
 const USER: &str = "user";
@@ -29,11 +30,23 @@ pub struct PendingLogin {
     pub state: String,
     pub nonce: String,
     pub purpose: Purpose,
+    /// Which API the login started on: the callback must finish it on the same one.
+    #[serde(default)]
+    pub api_version: ApiVersion,
+    /// The PKCE `code_verifier`, only when the tester asked for PKCE (relaxed hubs only).
+    #[serde(default)]
+    pub pkce_verifier: Option<String>,
+    /// The authorize URL built for this login (the options page shows it before leaving).
+    #[serde(default)]
+    pub authorize_url: String,
 }
 
 /// The person FranceConnect identified, with everything needed to show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
+    /// The API the user logged in with: logout and "Recharger userinfo" use the same one.
+    #[serde(default)]
+    pub api_version: ApiVersion,
     pub sub: String,
     pub acr: Option<String>,
     pub amr: Vec<String>,
@@ -44,6 +57,9 @@ pub struct User {
     /// The verified userinfo claims.
     pub userinfo: Value,
     pub scope: Option<String>,
+    /// The access token, kept for "Recharger userinfo" (it only lives 60 seconds).
+    #[serde(default)]
+    pub access_token: Option<String>,
     /// When the access token expires (RFC 3339), FranceConnect gives 60 seconds.
     pub access_token_expires_at: Option<String>,
 }

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::error::SpError;
 use crate::hub::Hub;
 use crate::pages::Pages;
-use crate::{callback, data, home, identity, journal, login, logout};
+use crate::{callback, data, home, identity, journal, login, logout, options, pages};
 
 /// Name of the SP's session cookie (each program of the demo has its own: cookies ignore ports).
 pub const SESSION_COOKIE: &str = "sp_session";
@@ -103,8 +103,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home_get))
         .route("/login", web::get().to(login::login_get))
         .route("/data/login", web::get().to(login::data_login_get))
+        .route("/options", web::get().to(options::options_get))
+        .route(
+            "/options/preview",
+            web::get().to(options::options_preview_get),
+        )
+        .route("/options/go", web::get().to(login::options_go_get))
         .route("/oidc-callback", web::get().to(callback::oidc_callback_get))
         .route("/me", web::get().to(identity::me_get))
+        .route("/me/userinfo", web::post().to(identity::me_userinfo_post))
         .route("/data", web::get().to(data::data_get))
         .route("/logout", web::get().to(logout::logout_get))
         .route(
@@ -116,7 +123,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/static/demo.css",
             web::get().to(fc_plumbing::assets::css_get),
-        );
+        )
+        .route("/static/sp.css", web::get().to(pages::sp_css_get))
+        .route("/static/sp.js", web::get().to(pages::sp_js_get));
 }
 
 /// One log line per request: method, path, status, duration. Never the query string: it carries
@@ -159,6 +168,7 @@ fn app_state(config: Config) -> Result<AppState, StartupError> {
 
     let hub = Hub::new(
         issuer,
+        config.hub_url.clone(),
         ClientId::new(config.client_id.clone()),
         ClientSecret::new(config.client_secret.clone()),
         redirect_uri,

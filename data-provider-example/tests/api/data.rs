@@ -238,3 +238,61 @@ async fn home_health_and_unknown_paths_answer_json() {
     let (status, _, body) = parts(response).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 }
+
+#[tokio::test]
+async fn cors_is_open_for_get() {
+    let hub = StubHub::start().await;
+    let app = TestApp::spawn(&hub, |_| {}).await;
+    hub.reply_active(melaine(), "dgfip_rfr");
+
+    // The preflight a browser sends before a GET with `Authorization`.
+    for path in [
+        "/situations/ir/assiettes/annrev/2024",
+        "/api/dgfip",
+        "/exchanges/x",
+    ] {
+        let response = app
+            .client
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", app.url))
+            .header("Origin", "http://spa.example")
+            .header("Access-Control-Request-Method", "GET")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,x-correlation-id",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204, "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["access-control-allow-origin"], "*");
+        assert_eq!(headers["access-control-allow-methods"], "GET, OPTIONS");
+        let allowed = headers["access-control-allow-headers"].to_str().unwrap();
+        assert!(allowed.contains("Authorization") && allowed.contains("X-Correlation-ID"));
+    }
+    assert!(
+        hub.state().v2_calls.is_empty(),
+        "a preflight never calls the hub"
+    );
+
+    // The answers themselves, successful or not, may be read cross-origin.
+    let ok = app.get_data(Some(BEARER), None).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["access-control-allow-origin"], "*");
+    let denied = app.get_data(None, None).await;
+    assert_eq!(denied.status(), 401);
+    assert_eq!(denied.headers()["access-control-allow-origin"], "*");
+    assert_eq!(
+        denied.headers()["access-control-expose-headers"],
+        "WWW-Authenticate"
+    );
+
+    // Only GET: no other method is offered.
+    let post = app
+        .client
+        .post(format!("{}/api/dgfip", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 405);
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{redirect_to_sp, render};
 use crate::error::HubError;
-use crate::journey::{self, Journey, Step};
+use crate::journey::{self, Journey, Login, Step};
 use crate::provider::scopes::{claim_label, claim_value, claims_of_scopes, data_scope_label};
 use crate::provider::sub::pairwise_sub;
 use crate::provider::tokens::Grant;
@@ -75,6 +75,13 @@ pub async fn consent_get(
     let sp = registry
         .service_provider(&journey.request.client_id)
         .ok_or_else(HubError::session_lost)?;
+
+    if skips_consent(&journey, sp, &state) {
+        journey.step = Step::Done;
+        journey.csrf = None;
+        journey::save_journey(&session, &journey)?;
+        return send_code(&session, &state, &journey, &login, sp);
+    }
 
     let identity = &login.identity;
     let claims = claims_of_scopes(&journey.request.scopes);
@@ -187,6 +194,18 @@ pub async fn login_post(
         ));
     }
 
+    send_code(&session, &state, &journey, &login, sp)
+}
+
+/// The end of a journey: a single-use code for the SP, and the login kept for SSO.
+fn send_code(
+    session: &Session,
+    state: &HubState,
+    journey: &Journey,
+    login: &Login,
+    sp: &ServiceProvider,
+) -> Result<HttpResponse, HubError> {
+    let r = &journey.request;
     // The acr given to the SP: the IdP's when the platform knows it, else the one requested.
     let acr = if state.config.acr_values.contains(&login.idp_acr) {
         login.idp_acr.clone()
@@ -208,7 +227,7 @@ pub async fn login_post(
         code_challenge: r.code_challenge.clone(),
     };
     let code = state.tokens.issue_code(grant);
-    journey::save_sso(&session, &login)?;
+    journey::save_sso(session, login)?;
     tracing::info!(sp = %sp.name, sso = journey.is_sso, "FC_REDIRECTED_TO_SP");
     Ok(redirect_to_sp(
         &r.redirect_uri,
@@ -216,4 +235,18 @@ pub async fn login_post(
         &r.state,
         &state.issuer,
     ))
+}
+
+/// FranceConnect skips the information page when the SP asked `prompt=login` without
+/// `consent`, may use that prompt, and no consent is legally required.
+fn skips_consent(journey: &Journey, sp: &ServiceProvider, state: &HubState) -> bool {
+    let Some(prompt) = journey.request.prompt.as_deref() else {
+        return false;
+    };
+    let values: Vec<&str> = prompt.split(' ').collect();
+    !values.contains(&"consent")
+        && values
+            .iter()
+            .all(|v| sp.allowed_prompts.iter().any(|a| a == v))
+        && !consent_required(journey, sp, state)
 }

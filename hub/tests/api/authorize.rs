@@ -131,3 +131,36 @@ async fn a_hostile_state_is_echoed_exactly() {
     assert_eq!(echoed, state);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn malformed_forms_queries_and_json_get_the_hubs_own_errors() {
+    let hub = TestHub::start().await;
+    let client = raw_client();
+    let response = client
+        .post(format!("{}/api/v2/redirect-to-idp", hub.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrfToken=x")
+        .send()
+        .await
+        .unwrap();
+    assert_error_page(response, 400, "Y030007").await;
+    let response = client
+        .get(format!("{}/api/v2/oidc-callback?state=a&state=b", hub.url))
+        .send()
+        .await
+        .unwrap();
+    assert_error_page(response, 400, "Y030007").await;
+    let response = client
+        .post(format!("{}/api/v1/checktoken", hub.url))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    hub.stop().await;
+}

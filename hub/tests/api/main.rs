@@ -6,6 +6,7 @@
 
 mod authorize;
 mod conformance;
+mod idp_failures;
 mod journey;
 mod options;
 mod sessions;
@@ -66,6 +67,14 @@ impl TestHub {
     /// Starts with the fixture registrations (SP URLs moved to `sp.test`, `sp2.test`, plus
     /// `sp3.test`), after `adjust` had its say on the configuration.
     pub async fn start_with(adjust: impl FnOnce(&mut hub::Config)) -> Self {
+        Self::start_custom(adjust, |_| {}).await
+    }
+
+    /// Like [`TestHub::start_with`], with a say on the IdP's configuration too.
+    pub async fn start_custom(
+        adjust: impl FnOnce(&mut hub::Config),
+        adjust_idp: impl FnOnce(&mut identity_provider_example::Config),
+    ) -> Self {
         let hub_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let idp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let hub_url = format!(
@@ -98,6 +107,7 @@ impl TestHub {
         idp_config.redirect_uris = vec![format!("{hub_url}/api/v2/oidc-callback")];
         idp_config.post_logout_redirect_uris =
             vec![format!("{hub_url}/api/v2/client/logout-callback")];
+        adjust_idp(&mut idp_config);
         let idp = identity_provider_example::Application::build(idp_config, idp_listener)
             .await
             .unwrap();

@@ -324,3 +324,30 @@ async fn sso_gives_the_same_sp_the_same_sub_without_the_idp() {
     assert_eq!(sub1, sub2);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn prompt_login_without_consent_skips_the_information_page() {
+    let hub = TestHub::start().await;
+    let browser = Browser::stopping_at("http://sp.test");
+    let mire = browser
+        .open(&hub.authorize_url(&[("prompt", "login"), ("scope", "openid given_name")]))
+        .await;
+    let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
+    let login = browser.submit(&action, &fields).await;
+    let (action, mut fields) = login.form("id=\"login-form\"");
+    set(&mut fields, "login", "3_melaine");
+    set(&mut fields, "password", "123");
+    let back = browser.submit(&action, &fields).await;
+    assert!(
+        back.url.starts_with(SP_CALLBACK),
+        "no consent page: {:?}",
+        back.hops
+    );
+    assert!(query(&back.url).contains_key("code"));
+    // Data scopes always need the user's consent, prompt or not.
+    let consent = browser
+        .open(&hub.authorize_url(&[("prompt", "login"), ("state", "data")]))
+        .await;
+    assert!(consent.url.ends_with("/consent"), "{}", consent.url);
+    hub.stop().await;
+}

@@ -11,9 +11,11 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::pages::account_rows;
 use super::params::Params;
 use super::{ACR_LEVELS, error_redirect};
 use crate::error::AppError;
+use crate::scenario::Scenario;
 use crate::state::AppState;
 use crate::store::{Interaction, unix_now};
 
@@ -106,6 +108,8 @@ pub fn render_login_form(
     context.insert("acr", &interaction.acr);
     context.insert("acr_levels", &ACR_LEVELS);
     context.insert("error", &error);
+    context.insert("users", &account_rows(state));
+    context.insert("scenarios", &Scenario::docs().collect::<Vec<_>>());
     state.render("login.html", &context)
 }
 

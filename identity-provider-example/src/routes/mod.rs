@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/jwks").route(web::get().to(discovery::jwks_get)))
         .service(web::resource("/authorize").route(web::get().to(authorize::authorize_get)))
         .service(web::resource("/login").route(web::post().to(login::login_post)))
+        .service(web::resource("/login/custom").route(web::post().to(login::login_custom_post)))
         .service(web::resource("/token").route(web::post().to(token::token_post)))
         .service(
             web::resource("/userinfo")

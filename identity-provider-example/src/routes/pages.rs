@@ -1,21 +1,43 @@
 //! Human pages (SPEC §5): what this IdP is (and who is logged in, to see the effect of a
-//! logout), and the test accounts one click from the login form.
+//! logout), and the test accounts one click from the login form, with the failure scenarios and
+//! the state of the last reload of the users folders.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
-use super::login::SESSION_USER;
+use super::login::SESSION_NAME;
 use crate::error::AppError;
+use crate::scenario::Scenario;
 use crate::state::AppState;
 
 #[derive(Serialize)]
-struct AccountRow<'a> {
-    identifiant: &'a str,
-    password: &'a str,
+pub struct AccountRow {
+    identifiant: String,
+    password: String,
     name: String,
-    birthdate: &'a str,
+    birthdate: String,
     place: String,
+    /// What the login makes the IdP do, for failure scenarios.
+    scenario: Option<&'static str>,
+}
+
+/// The test accounts, in load order, for the accounts page and the login form.
+pub fn account_rows(state: &AppState) -> Vec<AccountRow> {
+    let users = state.users.current();
+    users
+        .iter()
+        .map(|user| AccountRow {
+            identifiant: user.identifiant.clone(),
+            password: user.password().to_owned(),
+            name: user.display_name(),
+            birthdate: user.date_de_naissance.clone(),
+            place: user.place.to_string(),
+            scenario: Scenario::docs()
+                .find(|d| d.login == user.identifiant)
+                .map(|d| d.effect),
+        })
+        .collect()
 }
 
 pub async fn home_get(
@@ -23,11 +45,8 @@ pub async fn home_get(
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let mut context = tera::Context::new();
-    let logged_in = session.get::<String>(SESSION_USER).ok().flatten();
-    context.insert(
-        "user",
-        &logged_in.and_then(|login| state.users.get(&login).map(|u| u.display_name())),
-    );
+    let logged_in = session.get::<String>(SESSION_NAME).ok().flatten();
+    context.insert("user", &logged_in);
     context.insert("issuer", &state.issuer);
     context.insert("client_id", &state.client.client_id);
     context.insert(
@@ -38,18 +57,16 @@ pub async fn home_get(
 }
 
 pub async fn users_get(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let users: Vec<AccountRow<'_>> = state
-        .users
-        .iter()
-        .map(|user| AccountRow {
-            identifiant: &user.identifiant,
-            password: user.password(),
-            name: user.display_name(),
-            birthdate: &user.date_de_naissance,
-            place: user.place.to_string(),
-        })
-        .collect();
     let mut context = tera::Context::new();
-    context.insert("users", &users);
+    context.insert("users", &account_rows(&state));
+    context.insert("scenarios", &Scenario::docs().collect::<Vec<_>>());
+    let folders: Vec<String> = state
+        .users
+        .dirs()
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    context.insert("folders", &folders);
+    context.insert("reload_error", &state.users.status().last_error);
     state.render("users.html", &context)
 }

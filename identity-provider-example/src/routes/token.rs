@@ -6,9 +6,13 @@
 //! the store before any other check, so a code is burnt even by a failed exchange. The ID token
 //! carries the acr chosen in the login form and `amr ["pwd"]`, and is signed per the client's
 //! registration (HS256 with its secret by default, as FranceConnect's example IdP did).
+//!
+//! Failure scenarios ([`crate::scenario`]) act here once the request is found valid: the code is
+//! then spent, and the answer is a 500, a 503, garbage, a late answer, or an ID token with one
+//! defect (signature, nonce, aud, expiry, `alg: none`, acr).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderMap, PRAGMA};
+use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderMap, PRAGMA, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use fc_plumbing::random::{secure_eq, token};
@@ -17,6 +21,7 @@ use serde_json::json;
 
 use super::params::Params;
 use crate::error::AppError;
+use crate::scenario::{Breakdown, Scenario, lower_acr};
 use crate::state::AppState;
 use crate::store::{ACCESS_TOKEN_TTL_SECS, AccessGrant, unix_now};
 
@@ -31,8 +36,8 @@ struct IdTokenClaims<'a> {
     exp: i64,
     iat: i64,
     auth_time: i64,
-    nonce: &'a str,
-    acr: &'a str,
+    nonce: String,
+    acr: String,
     amr: [&'static str; 1],
 }
 
@@ -80,39 +85,47 @@ pub async fn token_post(
             "redirect_uri differs from the one of the authorization request",
         ));
     }
-    let user = state
-        .users
-        .get(&grant.identifiant)
-        .ok_or_else(|| AppError::invalid_grant("unknown user"))?;
+    if let Some(Scenario::Token(breakdown)) = grant.scenario
+        && let Some(response) = breakdown_response(breakdown, state.slow).await
+    {
+        return Ok(response);
+    }
 
-    let claims = IdTokenClaims {
+    let mut claims = IdTokenClaims {
         iss: &state.issuer,
-        sub: user.sub(),
+        sub: grant.person.sub.clone(),
         aud: &state.client.client_id,
         exp: now + ID_TOKEN_TTL_SECS,
         iat: now,
         auth_time: grant.auth_time,
-        nonce: &grant.nonce,
-        acr: &grant.acr,
+        nonce: grant.nonce.clone(),
+        acr: grant.acr.clone(),
         amr: ["pwd"],
     };
-    let signer = state.keys.signer(
-        state.client.id_token_signed_response_alg,
-        &state.client.client_secret,
-    );
-    let id_token = fc_plumbing::jose::sign_jwt(&signer, &claims).map_err(|e| AppError::OAuth {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        error: "server_error",
-        description: format!("cannot sign the ID token: {e}"),
-        basic_challenge: false,
-    })?;
+    match grant.scenario {
+        Some(Scenario::WrongNonce) => claims.nonce = format!("autre-{}", grant.nonce),
+        Some(Scenario::WrongAudience) => claims.aud = OTHER_AUDIENCE,
+        Some(Scenario::Expired) => {
+            claims.iat = now - 3600;
+            claims.auth_time = now - 3600;
+            claims.exp = now - 3600 + ID_TOKEN_TTL_SECS;
+        }
+        Some(Scenario::LowerAcr) => claims.acr = lower_acr(&grant.acr),
+        _ => {}
+    }
+    let id_token = match grant.scenario {
+        Some(Scenario::AlgNone) => unsigned_jwt(&claims)?,
+        Some(Scenario::BadSignature) => break_signature(&sign(&state, &claims)?),
+        _ => sign(&state, &claims)?,
+    };
 
     let access_token = token(32);
     state.access_tokens.insert(
         access_token.clone(),
         AccessGrant {
             client_id: grant.client_id,
-            identifiant: grant.identifiant,
+            person: grant.person,
+            scenario: grant.scenario,
             scope: grant.scope.clone(),
         },
         now,
@@ -127,6 +140,81 @@ pub async fn token_post(
             "id_token": id_token,
             "scope": grant.scope,
         })))
+}
+
+/// The `aud` of [`Scenario::WrongAudience`].
+const OTHER_AUDIENCE: &str = "un-autre-client";
+
+fn sign(state: &AppState, claims: &IdTokenClaims<'_>) -> Result<String, AppError> {
+    let signer = state.keys.signer(
+        state.client.id_token_signed_response_alg,
+        &state.client.client_secret,
+    );
+    fc_plumbing::jose::sign_jwt(&signer, claims).map_err(|e| AppError::OAuth {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        error: "server_error",
+        description: format!("cannot sign the ID token: {e}"),
+        basic_challenge: false,
+    })
+}
+
+/// `{"alg":"none"}` + payload + an empty signature (RFC 7519 §6: an unsecured JWT).
+fn unsigned_jwt(claims: &IdTokenClaims<'_>) -> Result<String, AppError> {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = serde_json::to_vec(claims).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(format!(
+        "{}.{}.",
+        engine.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        engine.encode(payload)
+    ))
+}
+
+/// The same JWS with the first character of its signature changed: still well-formed, with a
+/// signature of the right length, but false. (The first character carries six full bits; the
+/// last one may only carry padding bits.)
+fn break_signature(jws: &str) -> String {
+    let Some((input, signature)) = jws.rsplit_once('.') else {
+        return jws.to_owned();
+    };
+    let mut chars = signature.chars();
+    let first = match chars.next() {
+        Some('A') => 'B',
+        Some(_) => 'A',
+        None => 'A',
+    };
+    format!("{input}.{first}{}", chars.as_str())
+}
+
+/// The answer of a broken endpoint, or `None` when it must answer normally (after the delay of
+/// a slow scenario). Shared by `/token` and `/userinfo`.
+pub async fn breakdown_response(
+    breakdown: Breakdown,
+    slow: std::time::Duration,
+) -> Option<HttpResponse> {
+    let description = "panne simulée par le fournisseur d'identité de démonstration";
+    match breakdown {
+        Breakdown::Status500 => Some(
+            HttpResponse::InternalServerError()
+                .json(json!({"error": "server_error", "error_description": description})),
+        ),
+        Breakdown::Status503 => Some(
+            HttpResponse::ServiceUnavailable()
+                .insert_header((RETRY_AFTER, "120"))
+                .json(
+                    json!({"error": "temporarily_unavailable", "error_description": description}),
+                ),
+        ),
+        Breakdown::Garbage => Some(
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .body("<html><body><h1>Ceci n'est pas du JSON</h1></body></html>"),
+        ),
+        Breakdown::Slow => {
+            // An async sleep: other requests are served meanwhile.
+            tokio::time::sleep(slow).await;
+            None
+        }
+    }
 }
 
 /// Checks the client's credentials, from the `Authorization: Basic` header or the body.
@@ -222,6 +310,13 @@ fn form_decode(input: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_signature_keeps_its_shape() {
+        assert_eq!(break_signature("h.p.Abc"), "h.p.Bbc");
+        assert_eq!(break_signature("h.p.xyz"), "h.p.Ayz");
+        assert_eq!(break_signature("h.p."), "h.p.A");
+    }
 
     #[test]
     fn basic_credentials_are_base64_of_urlencoded_parts() {

@@ -1,13 +1,22 @@
 //! `GET /userinfo` (OIDC Core §5.3, SPEC §5): the person's claims as plain JSON, filtered by
 //! the scopes granted (`openid profile email birth` from the hub gives every claim it needs).
-//! Any problem with the bearer token is the same 401 `invalid_token` (RFC 6750 §3.1).
+//! Any problem with the bearer token is the same 401 `invalid_token` (RFC 6750 §3.1). The claims
+//! are those copied at login time. Failure scenarios ([`crate::scenario`]) act once the token is
+//! found valid: 500, 503, garbage, a late answer, or claims with one defect (no `sub`, another
+//! `sub`, no `email`, a `birthcountry` that is not a COG code).
 
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::token::breakdown_response;
 use crate::error::AppError;
+use crate::scenario::{BAD_BIRTH_COUNTRY, Scenario};
 use crate::state::AppState;
 use crate::store::unix_now;
+use crate::users::claims_for_scope;
 
 pub async fn userinfo_get(
     request: HttpRequest,
@@ -25,9 +34,27 @@ pub async fn userinfo_get(
         .access_tokens
         .get(token, unix_now())
         .ok_or(AppError::InvalidToken)?;
-    let user = state
-        .users
-        .get(&grant.identifiant)
-        .ok_or(AppError::InvalidToken)?;
-    Ok(HttpResponse::Ok().json(user.claims_for_scope(&grant.scope)))
+    let mut claims = claims_for_scope(&grant.person.claims, &grant.scope);
+    match grant.scenario {
+        Some(Scenario::Userinfo(breakdown)) => {
+            if let Some(response) = breakdown_response(breakdown, state.slow).await {
+                return Ok(response);
+            }
+        }
+        Some(Scenario::UserinfoWithoutSub) => {
+            claims.remove("sub");
+        }
+        Some(Scenario::UserinfoOtherSub) => {
+            let other = hex::encode(Sha256::digest(format!("autre-{}", grant.person.sub)));
+            claims.insert("sub".into(), json!(other));
+        }
+        Some(Scenario::WithoutEmail) => {
+            claims.remove("email");
+        }
+        Some(Scenario::BadBirthCountry) if claims.contains_key("birthcountry") => {
+            claims.insert("birthcountry".into(), json!(BAD_BIRTH_COUNTRY));
+        }
+        _ => {}
+    }
+    Ok(HttpResponse::Ok().json(claims))
 }

@@ -17,6 +17,9 @@ pub const NONCE: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e
 
 pub struct TestIdp {
     pub base: String,
+    /// Notified at each reload of the users folders.
+    pub reload_events:
+        tokio::sync::watch::Receiver<identity_provider_example::reload::ReloadStatus>,
     /// A browser: keeps cookies, never follows redirects.
     pub browser: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
@@ -51,9 +54,11 @@ pub async fn spawn_with(mut config: Config) -> TestIdp {
     let application = Application::build(config, listener).await.unwrap();
     assert_eq!(application.port(), port);
     let handle = application.handle();
+    let reload_events = application.reload_events();
     tokio::spawn(application.run_until_stopped());
     TestIdp {
         base: format!("http://127.0.0.1:{port}"),
+        reload_events,
         browser: new_browser(),
         handle,
     }
@@ -142,8 +147,13 @@ impl TestIdp {
 
     /// Authorize + login as 3_melaine choosing `acr`; returns the code.
     pub async fn code_for_melaine(&self, acr: &str) -> String {
+        self.code_for("3_melaine", "123", acr).await
+    }
+
+    /// Authorize + login as `login` choosing `acr`; returns the code.
+    pub async fn code_for(&self, login: &str, password: &str, acr: &str) -> String {
         let page = self.login_page().await;
-        let response = self.login(&page, "3_melaine", "123", acr).await;
+        let response = self.login(&page, login, password, acr).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let query = redirect_query(&response, REDIRECT_URI);
         assert_eq!(query_value(&query, "state").as_deref(), Some(STATE));

@@ -5,8 +5,11 @@
 
 mod authorize;
 mod code_flow;
+mod custom_identity;
 mod discovery;
 mod helpers;
 mod login;
 mod logout;
+mod reload;
+mod scenarios;
 mod token;

@@ -276,3 +276,120 @@ async fn keys_rotated_by_the_hub_are_fetched_again() {
         callback.body
     );
 }
+
+#[tokio::test]
+async fn userinfo_can_be_reloaded_until_the_access_token_expires() {
+    let app = spawn_app().await;
+    app.login("/login").await;
+    let me = app.get("/me").await;
+    assert!(me.body.contains(r#"action="/me/userinfo""#));
+    assert!(me.body.contains("Recharger userinfo"));
+
+    let reload = app.post("/me/userinfo").await;
+
+    assert_eq!(reload.status, 303);
+    assert_eq!(reload.location.as_deref(), Some("/me?userinfo=ok"));
+    let me = app.get("/me?userinfo=ok").await;
+    assert!(me.body.contains("Userinfo rechargé"));
+    assert!(me.body.contains("Mélaine Évelyne"));
+    let journal = app.get("/journal.json").await;
+    let steps = json_of(&journal.body);
+    let userinfo_calls = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["step"].as_str().unwrap().contains("(userinfo)"))
+        .count();
+    assert_eq!(userinfo_calls, 2);
+
+    app.hub.expire_access_tokens();
+    let reload = app.post("/me/userinfo").await;
+
+    assert_eq!(reload.location.as_deref(), Some("/me?userinfo=expired"));
+    let me = app.get("/me?userinfo=expired").await;
+    assert!(me.body.contains("60 secondes"));
+    assert!(
+        app.is_logged_in().await,
+        "an expired token does not log out"
+    );
+    // The outcome is a word picked from a list: anything else shows nothing.
+    let me = app.get("/me?userinfo=%3Cscript%3E").await;
+    assert!(!me.body.contains("userinfo-reload"));
+}
+
+#[tokio::test]
+async fn the_journal_tells_the_whole_journey_in_order_with_curl_for_back_channel_calls() {
+    let app = spawn_app().await;
+    app.login("/login").await;
+    let authorize = app.start_login("/data/login").await;
+    let at_hub = app.get(&authorize).await;
+    app.get(&at_hub.location.unwrap()).await;
+    app.get("/data").await;
+    let logout = app.get("/logout").await;
+    let back = app.get(&logout.location.unwrap()).await;
+    app.get(&back.location.unwrap()).await;
+
+    let download = app.get("/journal.json").await;
+
+    let entries = json_of(&download.body);
+    let entries = entries.as_array().unwrap();
+    let steps: Vec<&str> = entries
+        .iter()
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
+    let expected = [
+        "pour s'identifier (authorize)",
+        "(callback)",
+        "(token)",
+        "(userinfo)",
+        "autoriser l'accès aux données (authorize)",
+        "(callback)",
+        "(token)",
+        "(userinfo)",
+        "Appel du fournisseur de données",
+        "interroge FranceConnect (checktoken)",
+        "pour se déconnecter",
+        "après la déconnexion",
+    ];
+    assert_eq!(steps.len(), expected.len(), "{steps:#?}");
+    for (step, wanted) in steps.iter().zip(expected) {
+        assert!(step.contains(wanted), "{step:?} should contain {wanted:?}");
+    }
+    for entry in entries {
+        let back_channel = entry["back_channel"].as_bool().unwrap();
+        assert_eq!(entry["curl"].is_string(), back_channel, "{entry}");
+        if back_channel {
+            assert!(entry["duration_ms"].is_u64() || entry["notes"].as_array().is_some());
+            assert!(entry["status"].is_u64(), "{entry}");
+        }
+    }
+    let token = &entries[2];
+    let curl = token["curl"].as_str().unwrap();
+    assert!(curl.starts_with(&format!("curl -X 'POST' '{}/api/v2/token'", app.hub.url)));
+    assert!(curl.contains("client_secret=********"), "{curl}");
+    let checktoken = &entries[9];
+    assert!(checktoken["curl"].as_str().unwrap().contains("/checktoken"));
+    assert!(!download.body.contains(&app.config.client_secret));
+    assert!(!download.body.contains("dp-secret"));
+    // The data call carries a fresh correlation id, the one the checktoken entry was fetched by.
+    let correlation = entries[8]["request_headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| {
+            h[0].as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("x-correlation-id")
+        })
+        .map(|h| h[1].as_str().unwrap().to_owned())
+        .unwrap();
+    assert!(download.body.matches(&correlation).count() >= 2);
+
+    let page = app.get("/journal").await;
+    assert!(page.body.contains("Copier en curl"));
+    assert!(page.body.contains(r#"data-copy="Copier la commande curl""#));
+    assert!(page.body.contains(r#"src="/static/sp.js""#));
+    let script = app.get("/static/sp.js").await;
+    assert_eq!(script.status, 200);
+    assert!(script.body.contains("clipboard"));
+}

@@ -67,6 +67,35 @@ impl TestApp {
         }
     }
 
+    /// POST an empty form to a path of the SP.
+    pub async fn post(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("Location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = response.text().await.unwrap();
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    /// The options form submitted: the preview page, and the authorize URL it shows.
+    pub async fn preview(&self, query: &str) -> (Page, String) {
+        let page = self.get(&format!("/options/preview?{query}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let url = element_text(&page.body, "authorize-url");
+        (page, url)
+    }
+
     /// `/login` (or `/data/login`) → the hub's authorize URL.
     pub async fn start_login(&self, path: &str) -> String {
         let page = self.get(path).await;
@@ -91,4 +120,15 @@ impl TestApp {
             other => panic!("unexpected /me status {other}"),
         }
     }
+}
+
+/// The text of the element with `id` (up to its first closing tag), entities decoded.
+pub fn element_text(body: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {body}"));
+    let open_end = start + body[start..].find('>').unwrap() + 1;
+    let close = open_end + body[open_end..].find("</").unwrap();
+    fc_plumbing::testing::unescape(&body[open_end..close])
 }

@@ -166,3 +166,74 @@ async fn a_malformed_query_gets_an_error_page_and_no_login() {
     assert!(page.body.contains(r#"id="error-code""#));
     assert!(page.body.contains("invalid_request"));
 }
+
+#[tokio::test]
+async fn a_v1_id_token_signed_with_another_secret_is_refused() {
+    let app = spawn_app().await;
+    app.hub.set(Behaviour {
+        bad_signature: true,
+        ..Behaviour::default()
+    });
+    app.preview("scope=given_name&version=v1").await;
+    let go = app.get("/options/go").await;
+    let at_hub = app.get(&go.location.unwrap()).await;
+
+    let callback = app.get(&at_hub.location.unwrap()).await;
+
+    assert_eq!(callback.status, 502, "{}", callback.body);
+    assert!(callback.body.contains("invalid_id_token"));
+    assert!(!app.is_logged_in().await);
+}
+
+#[tokio::test]
+async fn an_idp_hint_refused_by_the_hub_is_explained() {
+    let app = spawn_app().await;
+    app.hub.set(Behaviour {
+        authorize_error: Some((
+            "invalid_idp_hint".into(),
+            "An idp_hint was provided but is not allowed".into(),
+        )),
+        ..Behaviour::default()
+    });
+
+    let callback = app.login("/login").await;
+
+    assert_eq!(callback.status, 400);
+    assert!(callback.body.contains("invalid_idp_hint"));
+    assert!(
+        callback
+            .body
+            .contains("fournisseurs d&#x27;identité listés dans")
+    );
+    assert!(
+        callback
+            .body
+            .contains("An idp_hint was provided but is not allowed")
+    );
+}
+
+#[tokio::test]
+async fn a_hostile_error_code_is_not_shown_as_a_code() {
+    let app = spawn_app().await;
+    app.hub.set(Behaviour {
+        authorize_error: Some((
+            "<img src=x onerror=alert(1)>".into(),
+            "\"><script>alert(2)</script>".into(),
+        )),
+        ..Behaviour::default()
+    });
+
+    let callback = app.login("/login").await;
+
+    assert_eq!(callback.status, 400);
+    assert!(
+        callback
+            .body
+            .contains(r#"<span id="error-code" class="error-code">invalid_error</span>"#)
+    );
+    assert!(!callback.body.contains("<img"));
+    assert!(!callback.body.contains("<script>alert(2)"));
+    assert!(callback.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert_eq!(app.hub.token_calls(), 0);
+    assert!(!app.is_logged_in().await);
+}

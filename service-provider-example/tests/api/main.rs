@@ -7,4 +7,5 @@
 mod flow;
 mod helpers;
 mod hostile;
+mod options;
 mod stub_hub;

@@ -1,6 +1,8 @@
 //! A stub FranceConnect hub (and data provider) for the tests: discovery, JWKS, authorize, token,
-//! userinfo, end-session, plus the data provider's resource and exchanges. Each test can make it
-//! hostile (wrong nonce, iss, aud, signature, expiry…) through [`Behaviour`].
+//! userinfo, end-session, plus the data provider's resource and exchanges, and the v1 surface
+//! (`/api/v1/authorize|token|userinfo|logout`: HS256 ID token with the hub URL as issuer, plain
+//! JSON userinfo). Each test can make it hostile (wrong nonce, iss, aud, signature, expiry…)
+//! through [`Behaviour`].
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -9,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use fc_plumbing::jose::{Jwa, KeySet, sign_jwt};
+use fc_plumbing::jose::{Jwa, KeySet, Signer, sign_jwt};
 use serde_json::{Value, json};
 
 pub const SUB: &str = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1";
@@ -29,6 +31,9 @@ pub struct Behaviour {
     pub authorize_error: Option<(String, String)>,
 }
 
+/// The v1 HS256 key when the stub signs with a secret that is not the SP's.
+const WRONG_SECRET: &str = "not-the-client-secret-of-the-sp-at-all";
+
 pub struct StubState {
     pub issuer: String,
     pub client_id: String,
@@ -39,6 +44,10 @@ pub struct StubState {
     codes: Mutex<HashMap<String, String>>,
     access_tokens: Mutex<Vec<String>>,
     pub token_calls: AtomicUsize,
+    /// The form of the last token request.
+    pub last_token_form: Mutex<HashMap<String, String>>,
+    /// The path of every authorize request received, in order.
+    pub authorize_paths: Mutex<Vec<String>>,
     pub behaviour: Mutex<Behaviour>,
 }
 
@@ -61,6 +70,8 @@ impl StubHub {
             codes: Mutex::default(),
             access_tokens: Mutex::default(),
             token_calls: AtomicUsize::new(0),
+            last_token_form: Mutex::default(),
+            authorize_paths: Mutex::default(),
             behaviour: Mutex::default(),
         });
         let data = web::Data::from(state.clone());
@@ -76,6 +87,10 @@ impl StubHub {
                 .route("/api/v2/token", web::post().to(token))
                 .route("/api/v2/userinfo", web::get().to(userinfo))
                 .route("/api/v2/session/end", web::get().to(end_session))
+                .route("/api/v1/authorize", web::get().to(authorize))
+                .route("/api/v1/token", web::post().to(token_v1))
+                .route("/api/v1/userinfo", web::get().to(userinfo_v1))
+                .route("/api/v1/logout", web::get().to(end_session))
                 .route(
                     "/situations/ir/assiettes/annrev/2024",
                     web::get().to(dp_resource),
@@ -102,6 +117,15 @@ impl StubHub {
 
     pub fn token_calls(&self) -> usize {
         self.state.token_calls.load(Ordering::SeqCst)
+    }
+
+    pub fn last_token_form(&self) -> HashMap<String, String> {
+        self.state.last_token_form.lock().unwrap().clone()
+    }
+
+    /// Forgets every access token, as when they expire after 60 seconds.
+    pub fn expire_access_tokens(&self) {
+        self.state.access_tokens.lock().unwrap().clear();
     }
 
     pub async fn stop(&self) {
@@ -138,8 +162,14 @@ async fn jwks(state: web::Data<StubState>) -> HttpResponse {
 
 async fn authorize(
     state: web::Data<StubState>,
+    request: HttpRequest,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
+    state
+        .authorize_paths
+        .lock()
+        .unwrap()
+        .push(request.path().to_owned());
     let redirect_uri = &query["redirect_uri"];
     let behaviour = state.behaviour.lock().unwrap().clone();
     let params: Vec<(&str, &str)> = match &behaviour.authorize_error {
@@ -179,7 +209,20 @@ async fn token(
     state: web::Data<StubState>,
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
+    issue_tokens(&state, &form, false)
+}
+
+/// v1: ID token HS256 keyed by the client secret, `iss` = the hub URL without path, no `scope`.
+async fn token_v1(
+    state: web::Data<StubState>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    issue_tokens(&state, &form, true)
+}
+
+fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> HttpResponse {
     state.token_calls.fetch_add(1, Ordering::SeqCst);
+    *state.last_token_form.lock().unwrap() = form.clone();
     if form.get("client_id") != Some(&state.client_id)
         || form.get("client_secret") != Some(&state.client_secret)
     {
@@ -197,14 +240,26 @@ async fn token(
     } else {
         (now(), now() + 60)
     };
+    let issuer = if v1 {
+        state.issuer.trim_end_matches("/api/v2").to_owned()
+    } else {
+        state.issuer.clone()
+    };
     let claims = json!({
-        "iss": if b.wrong_iss { "http://evil.example/api/v2".to_owned() } else { state.issuer.clone() },
+        "iss": if b.wrong_iss { "http://evil.example/api/v2".to_owned() } else { issuer },
         "aud": if b.wrong_aud { "another-client".to_owned() } else { state.client_id.clone() },
         "exp": exp, "iat": iat, "auth_time": iat,
         "sub": SUB, "acr": "eidas1", "amr": ["pwd"],
         "nonce": if b.wrong_nonce { "a-nonce-that-was-never-sent-by-the-sp".to_owned() } else { nonce },
     });
-    let id_token = {
+    let id_token = if v1 {
+        let secret = if b.bad_signature {
+            WRONG_SECRET
+        } else {
+            &state.client_secret
+        };
+        sign_jwt(&Signer::Hmac(secret), &claims).unwrap()
+    } else {
         let keys = state.keys.lock().unwrap();
         let signing = if b.bad_signature {
             &state.foreign_keys
@@ -219,12 +274,16 @@ async fn token(
         .lock()
         .unwrap()
         .push(access_token.clone());
+    let mut answer = json!({
+        "access_token": access_token, "token_type": "Bearer", "expires_in": 60,
+        "id_token": id_token, "scope": "openid given_name family_name",
+    });
+    if v1 {
+        answer.as_object_mut().unwrap().remove("scope");
+    }
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({
-            "access_token": access_token, "token_type": "Bearer", "expires_in": 60,
-            "id_token": id_token, "scope": "openid given_name family_name",
-        }))
+        .json(answer)
 }
 
 fn bearer_is_known(state: &StubState, request: &HttpRequest) -> bool {
@@ -236,6 +295,18 @@ fn bearer_is_known(state: &StubState, request: &HttpRequest) -> bool {
     header
         .strip_prefix("Bearer ")
         .is_some_and(|t| state.access_tokens.lock().unwrap().iter().any(|k| k == t))
+}
+
+/// v1 userinfo: the claims as plain JSON.
+async fn userinfo_v1(state: web::Data<StubState>, request: HttpRequest) -> HttpResponse {
+    if !bearer_is_known(&state, &request) {
+        return HttpResponse::Unauthorized().json(json!({"error": "invalid_token"}));
+    }
+    HttpResponse::Ok().json(json!({
+        "sub": SUB, "given_name": "Mélaine Évelyne", "family_name": "TROIS",
+        "birthdate": "1981-07-27", "gender": "female", "birthplace": "95277",
+        "birthcountry": "99100", "address": {"formatted": "26 rue Desaix, 75015 Paris"},
+    }))
 }
 
 async fn userinfo(state: web::Data<StubState>, request: HttpRequest) -> HttpResponse {

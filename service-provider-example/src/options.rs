@@ -1,0 +1,385 @@
+//! Step 1, with every option — the login options page (SPEC §4.2, §7).
+//!
+//! FranceConnect lets a service provider choose, at each `/authorize`: the `scope`s (claims of the
+//! identité pivot, `profile`, `birth`, contact, and each data provider's scopes, within what its
+//! registration allows: else `error=invalid_scope`), the eIDAS level (`acr_values`), `prompt`,
+//! the `amr` claim (through `claims`) and `idp_hint` (only for IdPs its registration lists: else
+//! `error=invalid_idp_hint`). Partner documentation:
+//! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
+//!
+//! This page lets a tester try each of them, plus the legacy v1 API and PKCE (refused by
+//! FranceConnect, for hubs in relaxed mode only), and shows the exact authorize URL before
+//! leaving: `GET /options` (the form) → `GET /options/preview` (the URL, with its parameters
+//! decoded; `state` and `nonce` are already stored) → `GET /options/go` (the redirect).
+//!
+//! Choices made here: `openid` is always sent (the hub answers `invalid_request` without it, and
+//! `openidconnect` adds it anyway); when a data provider's scope is chosen, the login is a "data"
+//! login, so the callback leads to the data provider's page.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+use crate::error::SpError;
+use crate::hub::ApiVersion;
+use crate::login::{ACR_LEVELS, AuthorizeRequest, prepare_authorization};
+use crate::session::Purpose;
+use crate::startup::AppState;
+
+/// A group of scopes on the form.
+pub struct ScopeGroup {
+    pub title: &'static str,
+    /// Whether these scopes belong to a data provider (they release no claim).
+    pub data_provider: bool,
+    /// (scope, French label)
+    pub scopes: &'static [(&'static str, &'static str)],
+}
+
+/// Every scope the demo hub knows (SPEC §4.6), grouped as FranceConnect documents them.
+pub const SCOPE_GROUPS: &[ScopeGroup] = &[
+    ScopeGroup {
+        title: "Identité pivot",
+        data_provider: false,
+        scopes: &[
+            ("given_name", "Prénom(s)"),
+            ("family_name", "Nom de naissance"),
+            ("birthdate", "Date de naissance"),
+            ("gender", "Sexe"),
+            ("birthplace", "Lieu de naissance (code COG)"),
+            ("birthcountry", "Pays de naissance (code COG)"),
+            ("identite_pivot", "Les six à la fois (identite_pivot)"),
+        ],
+    },
+    ScopeGroup {
+        title: "Profil",
+        data_provider: false,
+        scopes: &[
+            (
+                "profile",
+                "Prénoms, nom de naissance, date de naissance, sexe et nom d'usage (profile)",
+            ),
+            ("preferred_username", "Nom d'usage"),
+            (
+                "idp_birthdate",
+                "Date de naissance telle que le fournisseur d'identité l'a transmise",
+            ),
+        ],
+    },
+    ScopeGroup {
+        title: "Naissance",
+        data_provider: false,
+        scopes: &[("birth", "Lieu et pays de naissance (birth)")],
+    },
+    ScopeGroup {
+        title: "Contact",
+        data_provider: false,
+        scopes: &[
+            ("email", "Adresse électronique"),
+            ("address", "Adresse postale (API v1 uniquement)"),
+            ("phone", "Numéro de téléphone (API v1 uniquement)"),
+        ],
+    },
+    ScopeGroup {
+        title: "Fournisseur de données : Direction générale des Finances publiques",
+        data_provider: true,
+        scopes: &[
+            ("dgfip_rfr", "Revenu fiscal de référence"),
+            ("dgfip_nbpart", "Nombre de parts"),
+            ("dgfip_sitfam", "Situation de famille"),
+            ("dgfip_pac", "Personnes à charge"),
+            ("dgfip_aft", "Adresse fiscale de taxation"),
+        ],
+    },
+    ScopeGroup {
+        title: "Fournisseur de données : Assurance maladie",
+        data_provider: true,
+        scopes: &[("cnam_paiements_ij", "Paiements d'indemnités journalières")],
+    },
+];
+
+/// The longest `idp_hint` accepted (an IdP uid or slug is far shorter).
+const MAX_IDP_HINT: usize = 128;
+
+/// One checkbox of the form.
+#[derive(Debug, Serialize)]
+struct ScopeBox {
+    scope: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupView {
+    title: &'static str,
+    data_provider: bool,
+    scopes: Vec<ScopeBox>,
+}
+
+/// `GET /options`: the form, filled with the configured defaults, or with the options of the
+/// query when the tester comes back from the preview to change them.
+pub async fn options_get(
+    app: web::Data<AppState>,
+    session: Session,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, SpError> {
+    let chosen = if query.is_empty() {
+        AuthorizeRequest {
+            purpose: Purpose::Identity,
+            api_version: ApiVersion::V2,
+            scopes: app
+                .config
+                .scopes
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            acr_values: app.config.acr_values.clone(),
+            prompts: Vec::new(),
+            amr: false,
+            idp_hint: None,
+            pkce: false,
+        }
+    } else {
+        parse_options(&query, &app.config.acr_values)?
+    };
+    let groups: Vec<GroupView> = SCOPE_GROUPS
+        .iter()
+        .map(|group| GroupView {
+            title: group.title,
+            data_provider: group.data_provider,
+            scopes: group
+                .scopes
+                .iter()
+                .map(|(scope, label)| ScopeBox {
+                    scope,
+                    label,
+                    checked: chosen.scopes.iter().any(|s| s == scope),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut context = app.pages.context(&session)?;
+    context.insert("groups", &groups);
+    context.insert("acr_levels", &ACR_LEVELS);
+    context.insert("acr", &chosen.acr_values);
+    context.insert("prompt_login", &chosen.prompts.iter().any(|p| p == "login"));
+    context.insert(
+        "prompt_consent",
+        &chosen.prompts.iter().any(|p| p == "consent"),
+    );
+    context.insert("amr", &chosen.amr);
+    context.insert("idp_hint", &chosen.idp_hint.clone().unwrap_or_default());
+    context.insert("version", chosen.api_version.as_str());
+    context.insert("pkce", &chosen.pkce);
+    app.pages.render("options.html", &context)
+}
+
+/// `GET /options/preview`: builds the authorize request (a fresh `state` and `nonce`, stored for
+/// the callback) and shows it before leaving.
+pub async fn options_preview_get(
+    app: web::Data<AppState>,
+    session: Session,
+    request: HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, SpError> {
+    let wanted = parse_options(&query, &app.config.acr_values)?;
+    let authorize_url = prepare_authorization(&app, &session, &wanted).await?;
+    let params: Vec<(String, String)> = url::Url::parse(&authorize_url)
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default();
+    let endpoint = authorize_url.split('?').next().unwrap_or("").to_owned();
+
+    let mut notes = Vec::new();
+    if wanted.pkce {
+        notes.push(
+            "PKCE : FranceConnect refuse le paramètre code_challenge (erreur Y030007). \
+             Seul un hub en mode « relaxed » l'accepte.",
+        );
+    }
+    if wanted.idp_hint.is_some() {
+        notes.push(
+            "idp_hint : FranceConnect ne l'accepte que pour les fournisseurs d'identité listés dans \
+             l'inscription du fournisseur de service ; sinon il répond error=invalid_idp_hint.",
+        );
+    }
+    if wanted.api_version == ApiVersion::V2
+        && wanted.scopes.iter().any(|s| s == "address" || s == "phone")
+    {
+        notes.push("Les scopes address et phone n'existent qu'en v1 : la v2 les ignore.");
+    }
+    if wanted.api_version == ApiVersion::V1 {
+        notes.push(
+            "API v1 : pas de découverte ; ID token signé en HS256 avec le client_secret, \
+             userinfo en JSON simple.",
+        );
+    }
+    if wanted.purpose == Purpose::Data {
+        notes.push(
+            "Des scopes d'un fournisseur de données sont demandés : au retour, ce service \
+             appellera le fournisseur de données avec le jeton d'accès.",
+        );
+    }
+
+    let mut context = app.pages.context(&session)?;
+    context.insert("authorize_url", &authorize_url);
+    context.insert("endpoint", &endpoint);
+    context.insert("params", &params);
+    context.insert("notes", &notes);
+    context.insert("version", wanted.api_version.as_str());
+    context.insert("edit_query", request.query_string());
+    app.pages.render("options_preview.html", &context)
+}
+
+/// Reads the options form. Unknown fields are ignored; a bad value is a 400 with nothing stored.
+pub fn parse_options(
+    pairs: &[(String, String)],
+    default_acr: &str,
+) -> Result<AuthorizeRequest, SpError> {
+    let bad = |what: String| SpError::BadRequest(what);
+    let single = |name: &str| -> Result<Option<&str>, SpError> {
+        let mut values = pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(bad(format!("parameter {name} is repeated")));
+        }
+        Ok(first)
+    };
+
+    let mut scopes: Vec<String> = Vec::new();
+    for (_, scope) in pairs.iter().filter(|(k, _)| k == "scope") {
+        let known = scope == "openid"
+            || SCOPE_GROUPS
+                .iter()
+                .any(|g| g.scopes.iter().any(|(s, _)| s == scope));
+        if !known {
+            return Err(bad(format!("unknown scope {scope:?}")));
+        }
+        if !scopes.contains(scope) {
+            scopes.push(scope.clone());
+        }
+    }
+    let acr_values = match single("acr")? {
+        None | Some("") => default_acr.to_owned(),
+        Some(acr) if ACR_LEVELS.contains(&acr) => acr.to_owned(),
+        Some(acr) => return Err(bad(format!("unknown eIDAS level {acr:?}"))),
+    };
+    let mut prompts: Vec<String> = Vec::new();
+    for (_, prompt) in pairs.iter().filter(|(k, _)| k == "prompt") {
+        if prompt != "login" && prompt != "consent" {
+            return Err(bad(format!("unknown prompt {prompt:?}")));
+        }
+        if !prompts.contains(prompt) {
+            prompts.push(prompt.clone());
+        }
+    }
+    let idp_hint = match single("idp_hint")?.map(str::trim) {
+        None | Some("") => None,
+        Some(hint)
+            if hint.len() <= MAX_IDP_HINT
+                && hint
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) =>
+        {
+            Some(hint.to_owned())
+        }
+        Some(_) => {
+            return Err(bad(format!(
+                "idp_hint must be at most {MAX_IDP_HINT} letters, digits, '-', '_', '.' or ':'"
+            )));
+        }
+    };
+    let api_version = match single("version")? {
+        None | Some("v2") => ApiVersion::V2,
+        Some("v1") => ApiVersion::V1,
+        Some(other) => return Err(bad(format!("unknown API version {other:?}"))),
+    };
+    let is_data_scope = |scope: &String| {
+        SCOPE_GROUPS
+            .iter()
+            .filter(|g| g.data_provider)
+            .any(|g| g.scopes.iter().any(|(s, _)| s == scope))
+    };
+    Ok(AuthorizeRequest {
+        purpose: if scopes.iter().any(is_data_scope) {
+            Purpose::Data
+        } else {
+            Purpose::Identity
+        },
+        api_version,
+        scopes,
+        acr_values,
+        prompts,
+        amr: single("amr")?.is_some_and(|v| !v.is_empty()),
+        idp_hint,
+        pkce: single("pkce")?.is_some_and(|v| !v.is_empty()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_form_becomes_an_authorize_request() {
+        let request = parse_options(
+            &pairs(&[
+                ("scope", "given_name"),
+                ("scope", "dgfip_rfr"),
+                ("scope", "given_name"),
+                ("acr", "eidas2"),
+                ("prompt", "login"),
+                ("prompt", "consent"),
+                ("amr", "1"),
+                ("idp_hint", " fia1v2 "),
+                ("version", "v1"),
+                ("pkce", "1"),
+                ("unknown", "ignored"),
+            ]),
+            "eidas1",
+        )
+        .unwrap();
+        assert_eq!(request.scopes, ["given_name", "dgfip_rfr"]);
+        assert_eq!(request.purpose, Purpose::Data);
+        assert_eq!(request.acr_values, "eidas2");
+        assert_eq!(request.prompts, ["login", "consent"]);
+        assert!(request.amr && request.pkce);
+        assert_eq!(request.idp_hint.as_deref(), Some("fia1v2"));
+        assert_eq!(request.api_version, ApiVersion::V1);
+    }
+
+    #[test]
+    fn an_empty_form_gives_the_defaults() {
+        let request = parse_options(&pairs(&[("idp_hint", ""), ("acr", "")]), "eidas1").unwrap();
+        assert_eq!(request.purpose, Purpose::Identity);
+        assert_eq!(request.acr_values, "eidas1");
+        assert_eq!(request.api_version, ApiVersion::V2);
+        assert!(request.idp_hint.is_none() && !request.amr && !request.pkce);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for bad in [
+            vec![("scope", "admin")],
+            vec![("acr", "eidas4")],
+            vec![("prompt", "none")],
+            vec![("version", "v3")],
+            vec![("idp_hint", "<script>")],
+            vec![("acr", "eidas1"), ("acr", "eidas2")],
+        ] {
+            assert!(
+                parse_options(&pairs(&bad), "eidas1").is_err(),
+                "{bad:?} accepted"
+            );
+        }
+        let long = "a".repeat(MAX_IDP_HINT + 1);
+        assert!(parse_options(&pairs(&[("idp_hint", &long)]), "eidas1").is_err());
+    }
+}
