@@ -214,15 +214,71 @@ impl RsaKey {
 #[derive(Clone)]
 pub struct KeySet {
     pub ec: EcKey,
-    pub rsa: RsaKey,
+    rsa: std::sync::Arc<LazyRsa>,
+}
+
+/// An RSA key generated on a background thread: RSA-2048 generation takes from 0.1 to over 1 s,
+/// and a program should be ready before that. The first use waits for it.
+struct LazyRsa {
+    kid: String,
+    key: std::sync::OnceLock<Result<RsaKey, String>>,
+    pending: std::sync::Mutex<Option<std::thread::JoinHandle<Result<RsaKey, JoseError>>>>,
+}
+
+impl LazyRsa {
+    fn ready(key: RsaKey) -> Self {
+        Self {
+            kid: key.kid().to_owned(),
+            key: std::sync::OnceLock::from(Ok(key)),
+            pending: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Starts generating; `then` runs on the new key in the background (e.g. to save it).
+    fn spawn(
+        kid: String,
+        then: impl FnOnce(&RsaKey) -> Result<(), JoseError> + Send + 'static,
+    ) -> Self {
+        let thread_kid = kid.clone();
+        let handle = std::thread::spawn(move || {
+            let key = RsaKey::generate(thread_kid)?;
+            then(&key)?;
+            Ok(key)
+        });
+        Self {
+            kid,
+            key: std::sync::OnceLock::new(),
+            pending: std::sync::Mutex::new(Some(handle)),
+        }
+    }
+
+    fn get(&self) -> Result<&RsaKey, JoseError> {
+        self.key
+            .get_or_init(|| {
+                let handle = self
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                match handle.map(std::thread::JoinHandle::join) {
+                    Some(Ok(Ok(key))) => Ok(key),
+                    Some(Ok(Err(e))) => Err(e.to_string()),
+                    Some(Err(_)) => Err("RSA key generation panicked".into()),
+                    None => Err("RSA key generation was lost".into()),
+                }
+            })
+            .as_ref()
+            .map_err(|e| JoseError::Key(e.clone()))
+    }
 }
 
 impl KeySet {
-    /// Fresh keys; `prefix` names them (`{prefix}:ES256`, `{prefix}:RS256`).
+    /// Fresh keys; `prefix` names them (`{prefix}:ES256`, `{prefix}:RS256`). The RSA key is
+    /// generated in the background.
     pub fn generate(prefix: &str) -> Result<Self, JoseError> {
         Ok(Self {
             ec: EcKey::generate(format!("{prefix}:ES256")),
-            rsa: RsaKey::generate(format!("{prefix}:RS256"))?,
+            rsa: std::sync::Arc::new(LazyRsa::spawn(format!("{prefix}:RS256"), |_| Ok(()))),
         })
     }
 
@@ -243,27 +299,43 @@ impl KeySet {
             Err(e) => return Err(io(e)),
         };
         let rsa = match std::fs::read_to_string(&rsa_path) {
-            Ok(pem) => RsaKey::from_pem(&pem, format!("{prefix}:RS256"))?,
+            Ok(pem) => LazyRsa::ready(RsaKey::from_pem(&pem, format!("{prefix}:RS256"))?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = RsaKey::generate(format!("{prefix}:RS256"))?;
-                write_private(&rsa_path, key.pem()).map_err(io)?;
-                key
+                let shown = rsa_path.display().to_string();
+                LazyRsa::spawn(format!("{prefix}:RS256"), move |key| {
+                    write_private(&rsa_path, key.pem())
+                        .map_err(|e| JoseError::Key(format!("{shown}: {e}")))
+                })
             }
             Err(e) => return Err(io(e)),
         };
-        Ok(Self { ec, rsa })
+        Ok(Self {
+            ec,
+            rsa: std::sync::Arc::new(rsa),
+        })
     }
 
-    /// The JWKS document (`{"keys": [...]}`).
+    /// The RSA key, waiting for its generation if needed.
+    pub fn rsa(&self) -> Result<&RsaKey, JoseError> {
+        self.rsa.get()
+    }
+
+    /// The JWKS document (`{"keys": [...]}`); waits for the RSA key.
     pub fn jwks(&self) -> Value {
-        json!({"keys": [self.ec.public_jwk(), self.rsa.public_jwk()]})
+        match self.rsa() {
+            Ok(rsa) => json!({"keys": [self.ec.public_jwk(), rsa.public_jwk()]}),
+            Err(e) => {
+                tracing::error!("RSA key unavailable, JWKS without it: {e}");
+                json!({"keys": [self.ec.public_jwk()]})
+            }
+        }
     }
 
     /// The signer for `alg`; HS256 needs the client secret.
     pub fn signer<'a>(&'a self, alg: Jwa, client_secret: &'a str) -> Signer<'a> {
         match alg {
             Jwa::ES256 => Signer::Ec(&self.ec),
-            Jwa::RS256 => Signer::Rsa(&self.rsa),
+            Jwa::RS256 => Signer::KeySetRsa(self),
             Jwa::HS256 => Signer::Hmac(client_secret),
         }
     }
@@ -283,6 +355,8 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 pub enum Signer<'a> {
     Ec(&'a EcKey),
     Rsa(&'a RsaKey),
+    /// The RSA key of a [`KeySet`], which may still be being generated.
+    KeySetRsa(&'a KeySet),
     /// HS256 keyed by a client secret (its UTF-8 bytes, as FranceConnect and node-jose do).
     Hmac(&'a str),
 }
@@ -291,7 +365,7 @@ impl Signer<'_> {
     pub fn alg(&self) -> Jwa {
         match self {
             Signer::Ec(_) => Jwa::ES256,
-            Signer::Rsa(_) => Jwa::RS256,
+            Signer::Rsa(_) | Signer::KeySetRsa(_) => Jwa::RS256,
             Signer::Hmac(_) => Jwa::HS256,
         }
     }
@@ -303,6 +377,7 @@ pub fn sign_jwt(signer: &Signer<'_>, claims: &impl Serialize) -> Result<String, 
     let header = match signer {
         Signer::Ec(k) => json!({"alg": alg.as_str(), "kid": k.kid(), "typ": "JWT"}),
         Signer::Rsa(k) => json!({"alg": alg.as_str(), "kid": k.kid(), "typ": "JWT"}),
+        Signer::KeySetRsa(k) => json!({"alg": alg.as_str(), "kid": k.rsa.kid, "typ": "JWT"}),
         Signer::Hmac(_) => json!({"alg": alg.as_str(), "typ": "JWT"}),
     };
     let header = serde_json::to_vec(&header).map_err(|e| JoseError::Signing(e.to_string()))?;
@@ -315,6 +390,7 @@ pub fn sign_jwt(signer: &Signer<'_>, claims: &impl Serialize) -> Result<String, 
     let signature = match signer {
         Signer::Ec(k) => k.sign(&alg.core(), signing_input.as_bytes()),
         Signer::Rsa(k) => k.key.sign(&alg.core(), signing_input.as_bytes()),
+        Signer::KeySetRsa(k) => k.rsa()?.key.sign(&alg.core(), signing_input.as_bytes()),
         Signer::Hmac(secret) => {
             CoreHmacKey::new(secret.as_bytes()).sign(&alg.core(), signing_input.as_bytes())
         }

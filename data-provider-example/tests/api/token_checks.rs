@@ -107,7 +107,7 @@ async fn answers_signed_by_another_key_are_a_bad_gateway() {
 async fn the_algorithm_is_pinned_by_configuration() {
     let hub = StubHub::start().await;
     let payload = hub.payload(introspection(melaine(), ALL_DP_SCOPES));
-    hub.reply_signed(&Signer::Rsa(&hub.keys.rsa), &payload);
+    hub.reply_signed(&Signer::Rsa(hub.keys.rsa().unwrap()), &payload);
 
     let es256 = TestApp::spawn(&hub, |_| {}).await;
     expect_502(&es256, "invalid_hub_answer").await;

@@ -141,10 +141,10 @@ pub async fn complete_login(
             .basic_auth(&idp.client_id, Some(&idp.client_secret))
             .form(&form),
     };
-    let response = request
-        .send()
-        .await
-        .map_err(|e| FederationError::TokenCall(e.without_url().to_string()))?;
+    let started = std::time::Instant::now();
+    let response = request.send().await;
+    log_call(&idp.slug, "token", &idp.token_endpoint, &response, started);
+    let response = response.map_err(|e| FederationError::TokenCall(e.without_url().to_string()))?;
     if !response.status().is_success() {
         return Err(FederationError::TokenCall(format!(
             "status {}",
@@ -187,12 +187,20 @@ pub async fn complete_login(
         .ok_or_else(|| FederationError::IdToken("acr missing or not alphanumeric".into()))?
         .to_owned();
 
+    let started = std::time::Instant::now();
     let response = back_channel
         .get(&idp.userinfo_endpoint)
         .bearer_auth(&access_token)
         .send()
-        .await
-        .map_err(|e| FederationError::Userinfo(e.without_url().to_string()))?;
+        .await;
+    log_call(
+        &idp.slug,
+        "userinfo",
+        &idp.userinfo_endpoint,
+        &response,
+        started,
+    );
+    let response = response.map_err(|e| FederationError::Userinfo(e.without_url().to_string()))?;
     if !response.status().is_success() {
         return Err(FederationError::Userinfo(format!(
             "status {}",
@@ -244,6 +252,30 @@ pub async fn complete_login(
         acr,
         id_token,
     })
+}
+
+/// One log line per back-channel call (SPEC §8): where, how it ended, how long; never a token.
+fn log_call(
+    idp: &str,
+    call: &str,
+    url: &str,
+    response: &Result<reqwest::Response, reqwest::Error>,
+    started: std::time::Instant,
+) {
+    let ms = started.elapsed().as_millis();
+    match response {
+        Ok(r) => tracing::info!(
+            idp,
+            call,
+            url,
+            status = r.status().as_u16(),
+            ms,
+            "back-channel call"
+        ),
+        Err(e) => {
+            tracing::warn!(idp, call, url, error = %e, ms, "back-channel call failed")
+        }
+    }
 }
 
 async fn fetch_jwks(
