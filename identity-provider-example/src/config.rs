@@ -16,6 +16,13 @@ pub const DEFAULT_POST_LOGOUT_REDIRECT_URI: &str =
 
 pub const DEFAULT_RELOAD_INTERVAL_MS: u64 = 1000;
 pub const DEFAULT_SLOW_SECS: u64 = 15;
+/// Default bound of the session store: ten times the 10 000 concurrent journeys the demo aims at
+/// (abandoned sessions stay until their 30 min idle expiry). An IdP session holds one short id.
+pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
+/// Default bound of each short-lived store (pending logins, codes, access tokens). Access tokens
+/// stay 60 s after use: at 500 journeys/s that is 30 000 live ones, and pending logins stay
+/// 10 min when abandoned. Past the bound the oldest entry is dropped (its journey then fails).
+pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 
 #[derive(Clone, clap::Parser)]
 #[command(
@@ -44,6 +51,13 @@ pub struct Config {
     /// seconds; the hub gives up after 10 s.
     #[arg(long, env = "FC_IDP_SLOW_SECS", default_value_t = DEFAULT_SLOW_SECS)]
     pub slow_secs: u64,
+    /// Most browser sessions kept at once; past it the oldest one is dropped.
+    #[arg(long, env = "FC_IDP_MAX_SESSIONS", default_value_t = DEFAULT_MAX_SESSIONS)]
+    pub max_sessions: usize,
+    /// Most entries of each short-lived store (pending logins, authorization codes, access
+    /// tokens); past it the oldest one is dropped.
+    #[arg(long, env = "FC_IDP_MAX_ENTRIES", default_value_t = DEFAULT_MAX_ENTRIES)]
+    pub max_entries: usize,
     /// client_id of the only client, the hub.
     #[arg(long, env = "FC_IDP_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
@@ -81,6 +95,8 @@ impl Config {
             extra_users_dirs: Vec::new(),
             reload_interval_ms: DEFAULT_RELOAD_INTERVAL_MS,
             slow_secs: DEFAULT_SLOW_SECS,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            max_entries: DEFAULT_MAX_ENTRIES,
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
             redirect_uris: vec![DEFAULT_REDIRECT_URI.into()],
@@ -108,6 +124,8 @@ impl std::fmt::Debug for Config {
             .field("extra_users_dirs", &self.extra_users_dirs)
             .field("reload_interval_ms", &self.reload_interval_ms)
             .field("slow_secs", &self.slow_secs)
+            .field("max_sessions", &self.max_sessions)
+            .field("max_entries", &self.max_entries)
             .field("client_id", &self.client_id)
             .field("client_secret", &"***")
             .field("redirect_uris", &self.redirect_uris)
@@ -142,6 +160,10 @@ mod tests {
             "a,b",
             "--slow-secs",
             "2",
+            "--max-sessions",
+            "7",
+            "--max-entries",
+            "9",
         ])
         .unwrap();
         assert_eq!(config.public_url, "http://idp.example:9000");
@@ -154,7 +176,17 @@ mod tests {
             [PathBuf::from("a"), PathBuf::from("b")]
         );
         assert_eq!(config.slow_secs, 2);
+        assert_eq!((config.max_sessions, config.max_entries), (7, 9));
         assert_eq!(config.reload_interval_ms, DEFAULT_RELOAD_INTERVAL_MS);
+    }
+
+    #[test]
+    fn the_stores_are_sized_for_ten_thousand_concurrent_journeys_by_default() {
+        let config = Config::try_parse_from(["idp"]).unwrap();
+        assert_eq!(config.max_sessions, 100_000);
+        assert_eq!(config.max_entries, 100_000);
+        assert_eq!(config.max_sessions, Config::local().max_sessions);
+        assert_eq!(config.max_entries, Config::local().max_entries);
     }
 
     #[test]

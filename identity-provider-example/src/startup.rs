@@ -14,16 +14,13 @@ use crate::config::Config;
 use crate::reload::{ReloadStatus, UserStore, watch_folders};
 use crate::routes;
 use crate::state::{AppState, RegisteredClient, templates};
-use crate::store::{
-    ACCESS_TOKEN_TTL_SECS, CODE_TTL_SECS, DEFAULT_CAPACITY, ExpiringMap, INTERACTION_TTL_SECS,
-};
+use crate::store::{ACCESS_TOKEN_TTL_SECS, CODE_TTL_SECS, ExpiringMap, INTERACTION_TTL_SECS};
 use crate::users::UsersError;
 
 /// Name of the IdP's session cookie (distinct from the other programs on localhost).
 pub const SESSION_COOKIE: &str = "idp_session";
 /// Idle lifetime of an IdP session.
 const SESSION_IDLE_SECS: i64 = 30 * 60;
-const MAX_SESSIONS: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -64,9 +61,10 @@ impl Application {
             ));
         }
         let reload_events = users.subscribe();
-        // Generated even with HS256 so the published JWKS is usable if the hub switches.
+        // Both keys exist whatever the algorithm, so the published JWKS is usable if the hub's
+        // registration switches; the RSA key is generated in the background (startup does not
+        // wait for it, nothing here reads it).
         let keys = KeySet::generate("identity-provider-example")?;
-        let verification_keys = fc_plumbing::jose::parse_jwks(&keys.jwks())?;
         let state = web::Data::new(AppState {
             issuer: config.public_url.clone(),
             base_url: config.public_url.trim_end_matches('/').to_owned(),
@@ -80,15 +78,15 @@ impl Application {
             users,
             slow: Duration::from_secs(config.slow_secs),
             keys,
-            verification_keys,
+            verification_keys: std::sync::OnceLock::new(),
             templates: templates()?,
-            interactions: ExpiringMap::new(DEFAULT_CAPACITY, INTERACTION_TTL_SECS),
-            codes: ExpiringMap::new(DEFAULT_CAPACITY, CODE_TTL_SECS),
-            access_tokens: ExpiringMap::new(DEFAULT_CAPACITY, ACCESS_TOKEN_TTL_SECS),
+            interactions: ExpiringMap::new(config.max_entries, INTERACTION_TTL_SECS),
+            codes: ExpiringMap::new(config.max_entries, CODE_TTL_SECS),
+            access_tokens: ExpiringMap::new(config.max_entries, ACCESS_TOKEN_TTL_SECS),
         });
         // One key and one store for every worker, or sessions would only work on one of them.
         let session_key = actix_web::cookie::Key::generate();
-        let session_store = MemorySessionStore::new(MAX_SESSIONS);
+        let session_store = MemorySessionStore::new(config.max_sessions);
         let cookie_secure = config.cookie_secure;
 
         listener.set_nonblocking(true)?;

@@ -40,9 +40,12 @@ pub struct AppState {
     pub users: std::sync::Arc<UserStore>,
     /// Delay of the "slow" failure scenarios.
     pub slow: std::time::Duration,
+    /// ES256 and RS256 keys. The RSA key is generated in the background by `fc_plumbing`: only
+    /// RS256 signing, `/jwks` and RS256 hint checks wait for it, never the startup.
     pub keys: KeySet,
-    /// The public keys as parsed by `openidconnect`, to check `id_token_hint`s.
-    pub verification_keys: openidconnect::core::CoreJsonWebKeySet,
+    /// The public key of the configured algorithm as parsed by `openidconnect`, to check
+    /// `id_token_hint`s; built at the first check (see [`AppState::verification_keys`]).
+    pub verification_keys: std::sync::OnceLock<openidconnect::core::CoreJsonWebKeySet>,
     pub templates: tera::Tera,
     pub interactions: ExpiringMap<Interaction>,
     pub codes: ExpiringMap<CodeGrant>,
@@ -52,6 +55,24 @@ pub struct AppState {
 impl AppState {
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The keys `id_token_hint`s are checked with: only the key of the configured algorithm
+    /// (none for HS256, which uses the client secret), so that with HS256 or ES256 nothing waits
+    /// for the RSA key. With RS256 the key exists by then: a hint is a token this IdP signed.
+    pub fn verification_keys(&self) -> &openidconnect::core::CoreJsonWebKeySet {
+        self.verification_keys.get_or_init(|| {
+            let jwks = match self.client.id_token_signed_response_alg {
+                Jwa::HS256 => serde_json::json!({"keys": []}),
+                Jwa::ES256 => serde_json::json!({"keys": [self.keys.ec.public_jwk()]}),
+                Jwa::RS256 => self.keys.jwks(),
+            };
+            fc_plumbing::jose::parse_jwks(&jwks).unwrap_or_else(|e| {
+                // Our own keys always parse; if not, every hint is refused rather than a panic.
+                tracing::error!("cannot parse the IdP's own public keys: {e}");
+                openidconnect::core::CoreJsonWebKeySet::new(Vec::new())
+            })
+        })
     }
 
     /// Renders a page of the template set.

@@ -1,9 +1,10 @@
 //! Short-lived server-side state: pending authorizations, authorization codes and access
 //! tokens (SPEC §5, lifetimes of SPEC §4.6).
 //!
-//! Each kind lives in its own [`ExpiringMap`]: bounded (past its capacity the oldest entry is
-//! dropped, so a flood of `/authorize` calls cannot exhaust memory) and with one TTL per map, so
-//! insertion order is also expiry order. Callers pass `now` (Unix seconds) explicitly, which keeps
+//! Each kind lives in its own [`ExpiringMap`]: bounded (past its capacity, `Config::max_entries`,
+//! the oldest entry is dropped, so a flood of `/authorize` calls cannot exhaust memory) and with
+//! one TTL per map, so insertion order is also expiry order. Memory follows the live entries: the
+//! queue of keys is compacted once mostly stale, and the tables shrink after a peak. Callers pass `now` (Unix seconds) explicitly, which keeps
 //! expiry testable without sleeping.
 
 use std::collections::{HashMap, VecDeque};
@@ -18,8 +19,9 @@ pub const INTERACTION_TTL_SECS: i64 = 10 * 60;
 pub const CODE_TTL_SECS: i64 = 30;
 /// Access tokens live 60 s (`expires_in` of the token answer).
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 60;
-/// Default bound of every map.
-pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Stale keys tolerated before compacting, so that small maps are not compacted at every insert.
+const COMPACT_SLACK: usize = 64;
 
 /// Current time in Unix seconds.
 pub fn unix_now() -> i64 {
@@ -127,9 +129,19 @@ impl<V: Clone> ExpiringMap<V> {
                 Some(_) => break,
             }
         }
-        if inner.order.len() > 2 * self.capacity {
+        // Keys of entries already taken stay in `order` until met at the front; compacting once
+        // they outnumber the live entries keeps the queue proportional to the live entries (a
+        // linear pass paid for by as many inserts or takes since the previous one).
+        if inner.order.len() > 2 * inner.entries.len() + COMPACT_SLACK {
             let Inner { entries, order } = &mut *inner;
             order.retain(|k| entries.contains_key(k));
+            // After a peak (a load test, a flood), give the memory back.
+            if order.capacity() > 4 * order.len() + COMPACT_SLACK {
+                order.shrink_to(2 * order.len());
+            }
+            if entries.capacity() > 4 * entries.len() + COMPACT_SLACK {
+                entries.shrink_to(2 * entries.len());
+            }
         }
     }
 
@@ -159,6 +171,12 @@ impl<V: Clone> ExpiringMap<V> {
 
     pub fn len(&self) -> usize {
         self.lock().entries.len()
+    }
+
+    /// Keys remembered for expiry, live or not (bounded by about twice the live entries).
+    #[cfg(test)]
+    fn queued(&self) -> usize {
+        self.lock().order.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -208,6 +226,26 @@ mod tests {
         map.insert("old".into(), 1, 1000);
         map.insert("new".into(), 2, 2000);
         assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn taken_entries_do_not_pile_up_in_the_expiry_queue() {
+        let map = ExpiringMap::new(100_000, 600);
+        // A live entry at the front: the keys behind it cannot be dropped from the front.
+        map.insert("abandoned".into(), -1, 1000);
+        for i in 0..10_000 {
+            map.insert(format!("k{i}"), i, 1000);
+            assert_eq!(map.take(&format!("k{i}"), 1000), Some(i));
+        }
+        assert_eq!(map.len(), 1);
+        assert!(
+            map.queued() <= COMPACT_SLACK + 3,
+            "{} keys queued",
+            map.queued()
+        );
+        assert_eq!(map.get("abandoned", 1000), Some(-1));
+        map.insert("live".into(), 1, 1000);
+        assert_eq!(map.get("live", 1000), Some(1));
     }
 
     #[test]

@@ -85,7 +85,22 @@ pub struct Config {
     /// Log as JSON lines.
     #[arg(long, env = "FC_SP_JSON_LOGS", default_value_t = false)]
     pub json_logs: bool,
+
+    /// At most this many sessions are kept in memory (the least recently used is evicted): size
+    /// it above the number of browsers in the middle of a login at once.
+    #[arg(long, env = "FC_SP_MAX_SESSIONS", default_value_t = DEFAULT_MAX_SESSIONS)]
+    pub max_sessions: usize,
+
+    /// At most this many journals of exchanges are kept in memory (the least recently used is
+    /// dropped); each holds up to 100 exchanges with their bodies, so tens of kilobytes.
+    #[arg(long, env = "FC_SP_MAX_JOURNALS", default_value_t = DEFAULT_MAX_JOURNALS)]
+    pub max_journals: usize,
 }
+
+/// Default of `max_sessions`: a session without journal is a few kilobytes at most.
+pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
+/// Default of `max_journals`: bounds the journals' memory to a few hundred megabytes at worst.
+pub const DEFAULT_MAX_JOURNALS: usize = 10_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -110,6 +125,8 @@ impl std::fmt::Debug for Config {
             .field("data_scopes", &self.data_scopes)
             .field("cookie_secure", &self.cookie_secure)
             .field("json_logs", &self.json_logs)
+            .field("max_sessions", &self.max_sessions)
+            .field("max_journals", &self.max_journals)
             .finish()
     }
 }
@@ -131,6 +148,8 @@ impl Config {
             data_scopes: DEFAULT_DATA_SCOPES.into(),
             cookie_secure: false,
             json_logs: false,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            max_journals: DEFAULT_MAX_JOURNALS,
         }
     }
 
@@ -164,12 +183,28 @@ mod tests {
         assert_eq!(parsed.client_id, local.client_id);
         assert_eq!(parsed.scopes, local.scopes);
         assert_eq!(parsed.data_scopes, local.data_scopes);
+        assert_eq!(parsed.max_sessions, 100_000);
+        assert_eq!(local.max_sessions, 100_000);
+        assert_eq!(parsed.max_journals, local.max_journals);
         assert_eq!(local.issuer(), "http://localhost:8000/api/v2");
         assert_eq!(local.redirect_uri(), "http://localhost:3000/oidc-callback");
         assert_eq!(
             local.post_logout_redirect_uri(),
             "http://localhost:3000/logout-callback"
         );
+    }
+
+    #[test]
+    fn capacities_can_be_set_by_flag() {
+        let parsed = Config::try_parse_from([
+            "service-provider-example",
+            "--max-sessions",
+            "7",
+            "--max-journals",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!((parsed.max_sessions, parsed.max_journals), (7, 3));
     }
 
     #[test]

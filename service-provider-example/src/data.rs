@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::journal::{Exchange, Journal, Recorder, jwt_view, pretty};
+use crate::journal::{Exchange, Journal, Recorder, jwt_view, jwt_view_checked, pretty};
 use crate::session;
 use crate::startup::AppState;
 
@@ -35,7 +35,7 @@ pub async fn data_get(app: web::Data<AppState>, session: Session) -> Result<Http
     let dp_url = app.config.dp_url.trim_end_matches('/');
     let url = format!("{dp_url}{DP_RESOURCE}");
     let correlation_id = uuid::Uuid::new_v4().to_string();
-    let mut journal = Journal::load(&session);
+    let mut journal = Journal::open(&app.journals, &session)?;
 
     let request = openidconnect::http::Request::get(&url)
         .header(
@@ -59,7 +59,6 @@ pub async fn data_get(app: web::Data<AppState>, session: Session) -> Result<Http
         .await
         .into_iter()
         .for_each(|x| journal.push(x));
-    journal.save(&session)?;
 
     let (status, body) = match &sent {
         Ok(response) => (
@@ -119,6 +118,17 @@ struct DpExchange {
     duration_ms: Option<u64>,
     request: DpRequest,
     response: Option<DpResponse>,
+    /// The JWS answer as the data provider decoded and checked it.
+    jws: Option<DpJws>,
+    error: Option<String>,
+}
+
+/// The data provider's verdict on a JWS answer: whether the signature verified and, if the
+/// answer was refused, why.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DpJws {
+    signature_valid: Option<bool>,
     error: Option<String>,
 }
 
@@ -205,12 +215,40 @@ async fn data_provider_exchanges(
                     .unwrap_or_default(),
                 jwts: jwt
                     .map(|jwt| {
-                        vec![jwt_view(
-                            "Réponse de checktoken",
-                            jwt,
-                            metadata.as_ref().map(|m| m.jwks()),
-                            None,
-                        )]
+                        let label = "Réponse de checktoken";
+                        // The data provider verified it: show its verdict. Without one (an older
+                        // data provider), verify it here, once, as the entry is recorded.
+                        vec![
+                            match dp.jws.as_ref().map(|j| (j.signature_valid, &j.error)) {
+                                Some((Some(true), error)) => jwt_view(
+                                    label,
+                                    jwt,
+                                    match error {
+                                        None => "Signature valide (vérifiée par le fournisseur de \
+                                             données)"
+                                            .to_owned(),
+                                        Some(e) => format!(
+                                            "Signature valide (vérifiée par le fournisseur de \
+                                         données) — réponse refusée : {e}"
+                                        ),
+                                    },
+                                ),
+                                Some((Some(false), error)) => jwt_view(
+                                    label,
+                                    jwt,
+                                    format!(
+                                        "Signature non validée par le fournisseur de données : {}",
+                                        error.as_deref().unwrap_or("non vérifiée")
+                                    ),
+                                ),
+                                _ => jwt_view_checked(
+                                    label,
+                                    jwt,
+                                    metadata.as_ref().map(|m| m.jwks()),
+                                    None,
+                                ),
+                            },
+                        ]
                     })
                     .unwrap_or_default(),
                 response_body: body,

@@ -91,7 +91,7 @@ pub async fn me_userinfo_post(
     let Some(access_token) = user.access_token.clone() else {
         return Ok(see_other("/me?userinfo=expired"));
     };
-    let mut journal = Journal::load(&session);
+    let mut journal = Journal::open(&app.journals, &session)?;
     let result = fetch_userinfo(
         &app,
         &mut journal,
@@ -100,7 +100,6 @@ pub async fn me_userinfo_post(
         &user.sub,
     )
     .await;
-    journal.save(&session)?;
     let outcome = match result {
         Ok(userinfo) => {
             user.userinfo = userinfo;

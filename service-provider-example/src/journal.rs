@@ -5,16 +5,24 @@
 //! the server-to-server calls (token, userinfo, SP → data provider, and the data provider's
 //! checktoken calls to the hub, fetched from the DP) — with method, URL, status, duration, headers
 //! and bodies, and every JWT decoded (header + payload) with the result of its signature check.
+//! That result is the one of the check that actually decided (the callback's, the userinfo
+//! check's, or the data provider's for checktoken): the journal decodes JWTs for display only and
+//! verifies a signature itself only when nobody else did, once, when the entry is recorded.
 //!
-//! The journal lives in the session, bounded to [`MAX_ENTRIES`]. The `client_secret` is masked as
+//! The journal lives in memory on the server, in a [`JournalStore`] shared by every worker: the
+//! session only carries the journal's id. Keeping the entries (bodies, tokens, curl commands: tens
+//! of kilobytes) in the session made every request of the SP deserialize and re-serialize them,
+//! and the session store clone them (BENCHMARKS.md, finding 1). The store is bounded twice: at
+//! most [`MAX_ENTRIES`] exchanges per journal, at most `max_journals` journals (the least recently
+//! used is dropped first), each forgotten after the session idle time without use. The `client_secret` is masked as
 //! `********` before an entry is stored; tokens are shown (it is a demo) but never logged. Each
 //! back-channel call also gets its `curl` command (secret still masked), to replay it by hand.
 //! FranceConnect's own description of these exchanges:
 //! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
@@ -33,7 +41,8 @@ pub const MAX_ENTRIES: usize = 100;
 /// Bodies longer than this are cut (a journal is for reading, not for archiving).
 const MAX_BODY_CHARS: usize = 16 * 1024;
 const MASK: &str = "********";
-const SESSION_KEY: &str = "journal";
+/// The session key holding the journal id (the entries live in the [`JournalStore`]).
+const SESSION_KEY: &str = "journal_id";
 
 /// One exchange, as shown on the journal page.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -139,36 +148,190 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The journal of one session.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Journal {
+/// Every session's journal, in memory, bounded (see the module header). One mutex guards it all:
+/// each operation moves a few entries in or clones one journal out, so it is held briefly.
+pub struct JournalStore {
+    inner: Mutex<StoreInner>,
+    capacity: usize,
+    idle: Duration,
+}
+
+#[derive(Default)]
+struct StoreInner {
+    by_id: HashMap<String, Slot>,
+    /// Journal ids by last use: the first one is the least recently used, so it is both the next
+    /// to expire and the one evicted when the store is full.
+    order: BTreeMap<u64, String>,
+    next_tick: u64,
+}
+
+struct Slot {
+    tick: u64,
+    last_used: Instant,
     entries: VecDeque<Exchange>,
 }
 
-impl Journal {
-    pub fn load(session: &Session) -> Self {
-        // A journal that cannot be read (older format) is simply started afresh.
-        session
-            .get::<Journal>(SESSION_KEY)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    }
-
-    pub fn save(&self, session: &Session) -> Result<(), SpError> {
-        Ok(session.insert(SESSION_KEY, self)?)
-    }
-
-    pub fn push(&mut self, exchange: Exchange) {
-        self.entries.push_back(exchange.masked());
-        while self.entries.len() > MAX_ENTRIES {
-            self.entries.pop_front();
+impl StoreInner {
+    fn forget_expired(&mut self, now: Instant, idle: Duration) {
+        while let Some((&tick, id)) = self.order.first_key_value() {
+            let expired = self
+                .by_id
+                .get(id)
+                .is_none_or(|slot| now.saturating_duration_since(slot.last_used) >= idle);
+            if !expired {
+                break;
+            }
+            if let Some(id) = self.order.remove(&tick) {
+                self.by_id.remove(&id);
+            }
         }
     }
 
-    pub fn entries(&self) -> &VecDeque<Exchange> {
-        &self.entries
+    /// Marks `id` as just used, creating its journal if needed, and evicts beyond `capacity`.
+    fn touch(&mut self, id: &str, now: Instant, capacity: usize) -> Option<&mut Slot> {
+        let tick = self.next_tick;
+        self.next_tick += 1;
+        match self.by_id.get_mut(id) {
+            Some(slot) => {
+                self.order.remove(&slot.tick);
+                slot.tick = tick;
+                slot.last_used = now;
+            }
+            None => {
+                self.by_id.insert(
+                    id.to_owned(),
+                    Slot {
+                        tick,
+                        last_used: now,
+                        entries: VecDeque::new(),
+                    },
+                );
+            }
+        }
+        self.order.insert(tick, id.to_owned());
+        // The journal just touched is the most recent: with capacity >= 1 it is never evicted.
+        while self.by_id.len() > capacity {
+            let Some((_, oldest)) = self.order.pop_first() else {
+                break;
+            };
+            self.by_id.remove(&oldest);
+        }
+        self.by_id.get_mut(id)
     }
+}
+
+impl JournalStore {
+    /// At most `capacity` journals (at least one), each forgotten after `idle` without use.
+    pub fn new(capacity: usize, idle: Duration) -> Self {
+        Self {
+            inner: Mutex::new(StoreInner::default()),
+            capacity: capacity.max(1),
+            idle,
+        }
+    }
+
+    /// Appends `exchange` (masked first) to journal `id`, creating it if needed.
+    pub fn push(&self, id: &str, exchange: Exchange) {
+        self.push_at(id, exchange, Instant::now());
+    }
+
+    /// [`JournalStore::push`] at a given time (tests drive the clock).
+    pub fn push_at(&self, id: &str, exchange: Exchange, now: Instant) {
+        // Masking and the curl command are built outside the lock.
+        let exchange = exchange.masked();
+        let mut inner = self.lock();
+        inner.forget_expired(now, self.idle);
+        if let Some(slot) = inner.touch(id, now, self.capacity) {
+            slot.entries.push_back(exchange);
+            while slot.entries.len() > MAX_ENTRIES {
+                slot.entries.pop_front();
+            }
+        }
+    }
+
+    /// The entries of journal `id`, oldest first (none when unknown, expired or evicted).
+    pub fn entries(&self, id: &str) -> Vec<Exchange> {
+        self.entries_at(id, Instant::now())
+    }
+
+    /// [`JournalStore::entries`] at a given time (tests drive the clock).
+    pub fn entries_at(&self, id: &str, now: Instant) -> Vec<Exchange> {
+        let mut inner = self.lock();
+        inner.forget_expired(now, self.idle);
+        if !inner.by_id.contains_key(id) {
+            return Vec::new();
+        }
+        // Reading the journal is a use: it keeps it alive like the session it belongs to.
+        inner
+            .touch(id, now, self.capacity)
+            .map(|slot| slot.entries.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many journals are kept.
+    pub fn len(&self) -> usize {
+        self.lock().by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, StoreInner> {
+        // Every operation leaves the maps consistent before it could panic: a poisoned lock is
+        // still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The journal of one session: its id (kept in the session) and the store holding its entries.
+pub struct Journal<'a> {
+    store: &'a JournalStore,
+    id: String,
+}
+
+impl<'a> Journal<'a> {
+    /// The journal of this session, created (with a new random id) if it has none yet.
+    pub fn open(store: &'a JournalStore, session: &Session) -> Result<Self, SpError> {
+        let id = match journal_id(session) {
+            Some(id) => id,
+            None => {
+                let id = fc_plumbing::random::token(16);
+                session.insert(SESSION_KEY, &id)?;
+                id
+            }
+        };
+        Ok(Self { store, id })
+    }
+
+    /// Attaches this journal to `session` again: after `Session::clear` (logout), so that the
+    /// journey stays readable under the new session.
+    pub fn keep_in(&self, session: &Session) -> Result<(), SpError> {
+        if journal_id(session).as_deref() != Some(self.id.as_str()) {
+            session.insert(SESSION_KEY, &self.id)?;
+        }
+        Ok(())
+    }
+
+    pub fn push(&mut self, exchange: Exchange) {
+        self.store.push(&self.id, exchange);
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The journal id of this session, if it has one (an unreadable value counts as none).
+fn journal_id(session: &Session) -> Option<String> {
+    session.get::<String>(SESSION_KEY).ok().flatten()
+}
+
+/// The entries of this session's journal, without creating one.
+pub fn session_entries(store: &JournalStore, session: &Session) -> Vec<Exchange> {
+    journal_id(session)
+        .map(|id| store.entries(&id))
+        .unwrap_or_default()
 }
 
 /// Records what goes through the back channel, so the journal shows the real requests that
@@ -253,51 +416,71 @@ impl Recorder {
     }
 }
 
-/// Decodes `jwt` for display, checking its signature against the hub's keys (or, for HS256, the
-/// client secret). The algorithm must be one the hub uses, never `none`.
-pub fn jwt_view(
+/// Decodes `jwt` for display only, with `signature`: the result of the check that the caller
+/// (or the party that received the JWT) already made. Decoding costs microseconds; verifying an
+/// ES256 signature again would cost ~440 µs per JWT shown.
+pub fn jwt_view(label: &str, jwt: &str, signature: impl Into<String>) -> JwtView {
+    match jose::decode_unverified(jwt) {
+        Ok(decoded) => JwtView {
+            label: label.into(),
+            header: pretty(&decoded.header),
+            payload: pretty(&decoded.payload),
+            signature: signature.into(),
+        },
+        Err(e) => JwtView {
+            label: label.into(),
+            signature: format!("JWT illisible : {e}"),
+            ..JwtView::default()
+        },
+    }
+}
+
+/// The words for a signature that was verified and found valid, naming the key from the header.
+pub fn valid_signature(jwt: &str) -> String {
+    let header = jose::decode_unverified(jwt)
+        .map(|d| d.header)
+        .unwrap_or_default();
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("?");
+    if alg == Jwa::HS256.as_str() {
+        return "Signature HS256 valide (clé : client_secret)".to_owned();
+    }
+    let kid = header.get("kid").and_then(Value::as_str).unwrap_or("?");
+    format!("Signature {alg} valide (clé « {kid} » du JWKS de FranceConnect)")
+}
+
+/// The words for a signature found invalid.
+pub fn invalid_signature(error: &dyn std::fmt::Display) -> String {
+    format!("Signature INVALIDE : {error}")
+}
+
+/// Decodes `jwt` for display and checks its signature against the hub's keys (or, for HS256, the
+/// client secret). Only for a JWT nobody verified (a refusal before the signature check, a
+/// checktoken answer without the data provider's verdict): called once, when the entry is
+/// recorded. The algorithm must be one the hub uses, never `none`.
+pub fn jwt_view_checked(
     label: &str,
     jwt: &str,
     hub_jwks: Option<&CoreJsonWebKeySet>,
     client_secret: Option<&str>,
 ) -> JwtView {
-    let decoded = match jose::decode_unverified(jwt) {
-        Ok(decoded) => decoded,
-        Err(e) => {
-            return JwtView {
-                label: label.into(),
-                signature: format!("JWT illisible : {e}"),
-                ..JwtView::default()
-            };
-        }
-    };
-    let alg = decoded
-        .header
-        .get("alg")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let alg = jose::decode_unverified(jwt)
+        .ok()
+        .and_then(|d| {
+            d.header
+                .get("alg")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
     let signature = match (alg.parse::<Jwa>(), hub_jwks) {
         (Err(_), _) => format!("Algorithme {alg:?} refusé : non vérifiée"),
         (Ok(_), None) => "Non vérifiée (clés du hub indisponibles)".to_owned(),
         (Ok(alg), Some(jwks)) => match jose::verify_jwt(jwt, alg, jwks, client_secret) {
-            Ok(_) if alg == Jwa::HS256 => "Signature HS256 valide (clé : client_secret)".to_owned(),
-            Ok(_) => {
-                let kid = decoded
-                    .header
-                    .get("kid")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                format!("Signature {alg} valide (clé « {kid} » du JWKS de FranceConnect)")
-            }
-            Err(e) => format!("Signature INVALIDE : {e}"),
+            Ok(_) => valid_signature(jwt),
+            Err(e) => invalid_signature(&e),
         },
     };
-    JwtView {
-        label: label.into(),
-        header: pretty(&decoded.header),
-        payload: pretty(&decoded.payload),
-        signature,
-    }
+    jwt_view(label, jwt, signature)
 }
 
 pub fn pretty(value: &Value) -> String {
@@ -309,22 +492,22 @@ pub async fn journal_get(
     app: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, SpError> {
-    let journal = Journal::load(&session);
+    let entries = session_entries(&app.journals, &session);
     let mut context = app.pages.context(&session)?;
-    context.insert("entries", journal.entries());
+    context.insert("entries", &entries);
     context.insert("max_entries", &MAX_ENTRIES);
     app.pages.render("journal.html", &context)
 }
 
 /// `GET /journal.json`: the same timeline, to download.
-pub async fn journal_json_get(session: Session) -> HttpResponse {
-    let journal = Journal::load(&session);
+pub async fn journal_json_get(app: web::Data<AppState>, session: Session) -> HttpResponse {
+    let entries = session_entries(&app.journals, &session);
     HttpResponse::Ok()
         .insert_header((
             "Content-Disposition",
             "attachment; filename=\"journal-franceconnect.json\"",
         ))
-        .json(journal.entries())
+        .json(entries)
 }
 
 fn now() -> String {
@@ -438,24 +621,94 @@ mod tests {
         assert_eq!(exchange.request_headers[0].1, "Bearer tok");
     }
 
+    fn step(i: usize) -> Exchange {
+        Exchange {
+            step: i.to_string(),
+            ..Exchange::default()
+        }
+    }
+
+    const IDLE: Duration = Duration::from_secs(30 * 60);
+
     #[test]
     fn the_journal_keeps_the_last_entries_in_order() {
-        let mut journal = Journal::default();
+        let store = JournalStore::new(10, IDLE);
         for i in 0..(MAX_ENTRIES + 5) {
-            journal.push(Exchange {
-                step: i.to_string(),
-                ..Exchange::default()
-            });
+            store.push("a", step(i));
         }
-        assert_eq!(journal.entries().len(), MAX_ENTRIES);
+        let entries = store.entries("a");
+        assert_eq!(entries.len(), MAX_ENTRIES);
+        assert_eq!(entries.first().map(|e| e.step.as_str()), Some("5"));
         assert_eq!(
-            journal.entries().front().map(|e| e.step.as_str()),
-            Some("5")
-        );
-        assert_eq!(
-            journal.entries().back().map(|e| e.step.clone()),
+            entries.last().map(|e| e.step.clone()),
             Some((MAX_ENTRIES + 4).to_string())
         );
+    }
+
+    #[test]
+    fn journals_are_separate_and_the_least_recently_used_is_evicted() {
+        let store = JournalStore::new(2, IDLE);
+        let t0 = Instant::now();
+        store.push_at("a", step(1), t0);
+        store.push_at("b", step(2), t0);
+        // Reading "a" makes "b" the least recently used.
+        assert_eq!(store.entries_at("a", t0).len(), 1);
+        store.push_at("c", step(3), t0);
+        assert_eq!(store.len(), 2);
+        assert!(store.entries_at("b", t0).is_empty(), "b was evicted");
+        assert_eq!(store.entries_at("a", t0)[0].step, "1");
+        assert_eq!(store.entries_at("c", t0)[0].step, "3");
+        // Reading an unknown journal creates nothing.
+        assert!(store.entries_at("zzz", t0).is_empty());
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn journals_expire_after_the_session_idle_time_unless_used() {
+        let store = JournalStore::new(10, IDLE);
+        let t0 = Instant::now();
+        store.push_at("old", step(1), t0);
+        store.push_at("used", step(2), t0);
+        let later = t0 + IDLE - Duration::from_secs(1);
+        store.push_at("used", step(3), later);
+        let expiry = t0 + IDLE;
+        assert!(store.entries_at("old", expiry).is_empty());
+        assert_eq!(store.entries_at("used", expiry).len(), 2);
+        assert_eq!(store.len(), 1, "the expired journal is gone from memory");
+        // Reading is a use too: it expires one idle time after the last read.
+        assert_eq!(
+            store
+                .entries_at("used", expiry + IDLE - Duration::from_secs(1))
+                .len(),
+            2
+        );
+        assert!(store.entries_at("used", expiry + IDLE * 3).is_empty());
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn the_session_carries_only_the_journal_id() {
+        use actix_session::SessionExt;
+        let request = actix_web::test::TestRequest::default().to_http_request();
+        let session = request.get_session();
+        let store = JournalStore::new(10, IDLE);
+        let mut journal = Journal::open(&store, &session).unwrap();
+        for i in 0..50 {
+            journal.push(Exchange {
+                response_body: Some(format!("{i}{}", "x".repeat(4_000))),
+                ..step(i)
+            });
+        }
+        let state = serde_json::to_string(&*session.entries()).unwrap();
+        assert!(state.len() < 100, "session state: {state}");
+        assert_eq!(session_entries(&store, &session).len(), 50);
+        // The same session opens the same journal.
+        assert_eq!(Journal::open(&store, &session).unwrap().id(), journal.id());
+        // After `clear` (logout), `keep_in` attaches it again.
+        session.clear();
+        assert!(session_entries(&store, &session).is_empty());
+        journal.keep_in(&session).unwrap();
+        assert_eq!(session_entries(&store, &session).len(), 50);
     }
 
     #[test]
@@ -498,7 +751,27 @@ mod tests {
     }
 
     #[test]
-    fn jwts_are_decoded_and_their_signature_checked() {
+    fn jwts_are_decoded_for_display_with_the_given_verdict() {
+        let keys = fc_plumbing::KeySet::generate("t").unwrap();
+        let jwt = jose::sign_jwt(
+            &keys.signer(Jwa::ES256, ""),
+            &serde_json::json!({"sub": "s"}),
+        )
+        .unwrap();
+        let view = jwt_view("ID token", &jwt, valid_signature(&jwt));
+        assert!(
+            view.signature.starts_with("Signature ES256 valide (clé « "),
+            "{}",
+            view.signature
+        );
+        assert!(view.payload.contains("\"sub\""));
+        assert!(view.header.contains("ES256"));
+        let unreadable = jwt_view("x", "not-a-jwt", "ignored");
+        assert!(unreadable.signature.starts_with("JWT illisible"));
+    }
+
+    #[test]
+    fn unverified_jwts_are_checked_once_when_recorded() {
         let keys = fc_plumbing::KeySet::generate("t").unwrap();
         let jwks = jose::parse_jwks(&keys.jwks()).unwrap();
         let jwt = jose::sign_jwt(
@@ -506,13 +779,12 @@ mod tests {
             &serde_json::json!({"sub": "s"}),
         )
         .unwrap();
-        let view = jwt_view("ID token", &jwt, Some(&jwks), None);
+        let view = jwt_view_checked("ID token", &jwt, Some(&jwks), None);
         assert!(
             view.signature.starts_with("Signature ES256 valide"),
             "{}",
             view.signature
         );
-        assert!(view.payload.contains("\"sub\""));
 
         let other = fc_plumbing::KeySet::generate("t").unwrap();
         let forged = jose::sign_jwt(
@@ -521,9 +793,14 @@ mod tests {
         )
         .unwrap();
         assert!(
-            jwt_view("x", &forged, Some(&jwks), None)
+            jwt_view_checked("x", &forged, Some(&jwks), None)
                 .signature
                 .contains("INVALIDE")
+        );
+        assert!(
+            jwt_view_checked("x", &jwt, None, None)
+                .signature
+                .starts_with("Non vérifiée")
         );
     }
 }

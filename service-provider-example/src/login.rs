@@ -70,7 +70,7 @@ pub async fn login_get(
 ) -> Result<HttpResponse, SpError> {
     let request = button_request(&app, Purpose::Identity, &options);
     let authorize_url = prepare_authorization(&app, &session, &request).await?;
-    leave_for_franceconnect(&session, request.purpose, &authorize_url)
+    leave_for_franceconnect(&app, &session, request.purpose, &authorize_url)
 }
 
 /// `GET /data/login`: a new authorization with the data provider's scopes.
@@ -81,15 +81,18 @@ pub async fn data_login_get(
 ) -> Result<HttpResponse, SpError> {
     let request = button_request(&app, Purpose::Data, &options);
     let authorize_url = prepare_authorization(&app, &session, &request).await?;
-    leave_for_franceconnect(&session, request.purpose, &authorize_url)
+    leave_for_franceconnect(&app, &session, request.purpose, &authorize_url)
 }
 
 /// `GET /options/go`: leave for the authorize URL the options page showed.
-pub async fn options_go_get(session: Session) -> Result<HttpResponse, SpError> {
+pub async fn options_go_get(
+    app: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, SpError> {
     let pending = session::pending_login(&session)?
         .filter(|p| !p.authorize_url.is_empty())
         .ok_or(SpError::NoLoginInProgress)?;
-    leave_for_franceconnect(&session, pending.purpose, &pending.authorize_url)
+    leave_for_franceconnect(&app, &session, pending.purpose, &pending.authorize_url)
 }
 
 /// The request of the two buttons: configured scopes and level, v2, no PKCE.
@@ -192,11 +195,12 @@ pub async fn prepare_authorization(
 
 /// Writes the redirect in the journal and sends the browser to FranceConnect.
 fn leave_for_franceconnect(
+    app: &AppState,
     session: &Session,
     purpose: Purpose,
     authorize_url: &str,
 ) -> Result<HttpResponse, SpError> {
-    let mut journal = Journal::load(session);
+    let mut journal = Journal::open(&app.journals, session)?;
     let step = match purpose {
         Purpose::Identity => "Redirection vers FranceConnect pour s'identifier (authorize)",
         Purpose::Data => {
@@ -209,7 +213,6 @@ fn leave_for_franceconnect(
         authorize_url,
         302,
     ));
-    journal.save(session)?;
 
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, authorize_url))

@@ -55,14 +55,13 @@ pub async fn logout_get(
         .http_get_url();
 
     session::set_pending_logout_state(&session, &state)?;
-    let mut journal = Journal::load(&session);
+    let mut journal = Journal::open(&app.journals, &session)?;
     journal.push(Exchange::redirect(
         "Redirection vers FranceConnect pour se déconnecter (session/end)",
         "SP → navigateur → FranceConnect",
         logout_url.as_str(),
         302,
     ));
-    journal.save(&session)?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, logout_url.as_str()))
         .finish())
@@ -80,7 +79,7 @@ pub async fn logout_callback_get(
     request: actix_web::HttpRequest,
     query: web::Query<LogoutCallback>,
 ) -> Result<HttpResponse, SpError> {
-    let mut journal = Journal::load(&session);
+    let mut journal = Journal::open(&app.journals, &session)?;
     let mut received = Exchange::redirect(
         "Retour de FranceConnect après la déconnexion (post_logout_redirect_uri)",
         "FranceConnect → navigateur → SP",
@@ -96,14 +95,13 @@ pub async fn logout_callback_get(
 
     let expected = session::pending_logout_state(&session)?.unwrap_or_default();
     if !session::state_matches(&expected, query.state.as_deref()) {
-        journal.save(&session)?;
         return Err(SpError::LogoutStateMismatch);
     }
     // Everything about the user goes; the journal stays, under a new session id, so the whole
     // journey (logout included) can still be read.
     session.clear();
     session.renew();
-    journal.save(&session)?;
+    journal.keep_in(&session)?;
     tracing::info!("user logged out");
 
     let context = app.pages.context(&session)?;

@@ -17,15 +17,14 @@ use openidconnect::{ClientId, ClientSecret, IssuerUrl, RedirectUrl};
 use crate::config::Config;
 use crate::error::SpError;
 use crate::hub::Hub;
+use crate::journal::JournalStore;
 use crate::pages::Pages;
 use crate::{callback, data, home, identity, journal, login, logout, options, pages};
 
 /// Name of the SP's session cookie (each program of the demo has its own: cookies ignore ports).
 pub const SESSION_COOKIE: &str = "sp_session";
-/// Sessions idle for longer than this are forgotten.
+/// Sessions idle for longer than this are forgotten (and their journals with them).
 const SESSION_IDLE_SECS: i64 = 30 * 60;
-/// At most this many sessions are kept in memory (the oldest are evicted).
-const SESSION_CAPACITY: usize = 1_000;
 /// Back-channel calls give up after this long, so a slow peer cannot hold a page forever.
 const BACK_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -35,6 +34,8 @@ pub struct AppState {
     pub hub: Hub,
     pub back_channel: BackChannel,
     pub pages: Pages,
+    /// Every session's journal of exchanges (the session only holds the journal id).
+    pub journals: JournalStore,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +59,9 @@ impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Application, StartupError> {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(app_state(config)?);
-        let store = MemorySessionStore::new(SESSION_CAPACITY);
+        // At most `max_sessions` sessions are kept (the oldest are evicted): sized for every
+        // browser in flight, or journeys would lose their state between authorize and callback.
+        let store = MemorySessionStore::new(state.config.max_sessions);
         // One key for every worker: a key generated inside the factory would differ per worker.
         let key = Key::generate();
         let secure = state.config.cookie_secure;
@@ -174,10 +177,15 @@ fn app_state(config: Config) -> Result<AppState, StartupError> {
         redirect_uri,
         back_channel.clone(),
     );
+    let journals = JournalStore::new(
+        config.max_journals,
+        Duration::from_secs(SESSION_IDLE_SECS.unsigned_abs()),
+    );
     Ok(AppState {
         config,
         hub,
         back_channel,
         pages: Pages::new()?,
+        journals,
     })
 }

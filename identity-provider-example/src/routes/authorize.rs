@@ -11,7 +11,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::pages::account_rows;
+use super::pages::login_page_accounts;
 use super::params::Params;
 use super::{ACR_LEVELS, error_redirect};
 use crate::error::AppError;
@@ -108,7 +108,9 @@ pub fn render_login_form(
     context.insert("acr", &interaction.acr);
     context.insert("acr_levels", &ACR_LEVELS);
     context.insert("error", &error);
-    context.insert("users", &account_rows(state));
+    let (accounts, account_count) = login_page_accounts(state);
+    context.insert("users", &accounts);
+    context.insert("account_count", &account_count);
     context.insert("scenarios", &Scenario::docs().collect::<Vec<_>>());
     state.render("login.html", &context)
 }

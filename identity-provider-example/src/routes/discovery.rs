@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::ACR_LEVELS;
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::supported_scopes;
 
@@ -41,8 +42,13 @@ pub async fn discovery_get(state: web::Data<AppState>) -> HttpResponse {
         }))
 }
 
-pub async fn jwks_get(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn jwks_get(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    // The first call may wait for the RSA key still being generated in the background: on the
+    // blocking pool, so that the worker keeps serving logins meanwhile.
+    let jwks = web::block(move || state.keys.jwks())
+        .await
+        .map_err(|e| AppError::Internal(format!("jwks: {e}")))?;
+    Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, CACHE))
-        .json(state.keys.jwks())
+        .json(jwks))
 }

@@ -10,6 +10,7 @@ use super::login::SESSION_NAME;
 use crate::error::AppError;
 use crate::scenario::Scenario;
 use crate::state::AppState;
+use crate::users::User;
 
 #[derive(Serialize)]
 pub struct AccountRow {
@@ -22,22 +23,41 @@ pub struct AccountRow {
     scenario: Option<&'static str>,
 }
 
-/// The test accounts, in load order, for the accounts page and the login form.
+/// How many test accounts the login form lists; the accounts page has them all. Rendering every
+/// account on each `/authorize` made the form O(people): with 2 000 people the IdP spent most of
+/// its CPU there and the hub's calls to it timed out (BENCHMARKS.md).
+pub const LOGIN_PAGE_ACCOUNTS: usize = 20;
+
+fn account_row(user: &User) -> AccountRow {
+    AccountRow {
+        identifiant: user.identifiant.clone(),
+        password: user.password().to_owned(),
+        name: user.display_name(),
+        birthdate: user.date_de_naissance.clone(),
+        place: user.place.to_string(),
+        scenario: Scenario::docs()
+            .find(|d| d.login == user.identifiant)
+            .map(|d| d.effect),
+    }
+}
+
+/// Every test account, in load order, for the accounts page.
 pub fn account_rows(state: &AppState) -> Vec<AccountRow> {
+    state.users.current().iter().map(account_row).collect()
+}
+
+/// The accounts of the login form: the first [`LOGIN_PAGE_ACCOUNTS`] ordinary people in load
+/// order (the failure-scenario logins have their own list on the form), and how many accounts
+/// the accounts page lists in all.
+pub fn login_page_accounts(state: &AppState) -> (Vec<AccountRow>, usize) {
     let users = state.users.current();
-    users
+    let rows = users
         .iter()
-        .map(|user| AccountRow {
-            identifiant: user.identifiant.clone(),
-            password: user.password().to_owned(),
-            name: user.display_name(),
-            birthdate: user.date_de_naissance.clone(),
-            place: user.place.to_string(),
-            scenario: Scenario::docs()
-                .find(|d| d.login == user.identifiant)
-                .map(|d| d.effect),
-        })
-        .collect()
+        .filter(|user| Scenario::from_login(&user.identifiant).is_none())
+        .take(LOGIN_PAGE_ACCOUNTS)
+        .map(account_row)
+        .collect();
+    (rows, users.len())
 }
 
 pub async fn home_get(

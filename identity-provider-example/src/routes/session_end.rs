@@ -72,7 +72,7 @@ fn check_id_token_hint(state: &AppState, hint: &str) -> Result<(), AppError> {
     let claims = fc_plumbing::jose::verify_jwt(
         hint,
         state.client.id_token_signed_response_alg,
-        &state.verification_keys,
+        state.verification_keys(),
         Some(&state.client.client_secret),
     )
     .map_err(|_| AppError::InvalidIdTokenHint)?;

@@ -15,6 +15,27 @@ pub const POST_LOGOUT_URI: &str = "http://localhost:8000/api/v2/client/logout-ca
 pub const STATE: &str = "4f1c0d7bd2a5e8b1c6f9a0e3d7b2c5f84f1c0d7bd2a5e8b1c6f9a0e3d7b2c5f8";
 pub const NONCE: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9";
 
+/// A fresh folder under the system's temporary one, removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn temp_dir() -> TempDir {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("idp-test-{}-{count}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
+}
+
 pub struct TestIdp {
     pub base: String,
     /// Notified at each reload of the users folders.

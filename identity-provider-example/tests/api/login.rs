@@ -1,3 +1,4 @@
+use identity_provider_example::Config;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -122,4 +123,75 @@ async fn a_login_without_interaction_is_an_error_page() {
         .await
         .unwrap();
     assert_error_page(response, StatusCode::BAD_REQUEST, "interaction_expired").await;
+}
+
+/// The part of the login page between `<details id="{id}">` and its `</details>`.
+fn details<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page
+        .find(&format!(r#"<details id="{id}">"#))
+        .unwrap_or_else(|| panic!("no details {id}"));
+    let end = start + page[start..].find("</details>").unwrap();
+    &page[start..end]
+}
+
+/// With thousands of people the login form stays small: the first 20 ordinary accounts, the
+/// failure scenarios in their own list, and a link to the accounts page, which has everyone.
+/// Anybody can still log in, listed on the form or not.
+#[tokio::test]
+async fn the_login_page_lists_twenty_accounts_and_links_to_all_of_them() {
+    const PEOPLE: usize = 2000;
+    let dir = temp_dir();
+    let mut csv = String::from(
+        "id,identifiant,motDePasse,nomDeNaissance,nomDUsage,prenoms,genre,email,telephone,\
+         dateDeNaissance,codePostalLieuDeNaissance,codePaysDeNaissance,adressePays,adresseVille,\
+         adresseCodePostal,adresseVoie\n",
+    );
+    // A scenario login first: it is listed with the scenarios, not among the 20 accounts.
+    csv.push_str("900,erreur_token_500,123,PANNE,,Paul,male,,,1970-01-01,75056,99100,,,,\n");
+    for i in 0..PEOPLE {
+        csv.push_str(&format!(
+            "{i},personne-{i},mdp-{i},NOM,,Prénom,female,,,1980-01-01,75056,99100,,,,\n"
+        ));
+    }
+    std::fs::write(dir.0.join("many.csv"), csv).unwrap();
+    let mut config = Config::local();
+    config.users_dir = dir.0.clone();
+    config.reload_interval_ms = 0;
+    let idp = spawn_with(config).await;
+
+    let page = idp.login_page().await;
+    let accounts = details(&page, "test-accounts");
+    assert_eq!(
+        accounts.matches("<code>personne-").count(),
+        20,
+        "{accounts}"
+    );
+    assert!(accounts.contains("<code>personne-0</code>"));
+    assert!(accounts.contains("<code>personne-19</code>"));
+    assert!(!accounts.contains("personne-20<"));
+    assert!(!accounts.contains("erreur_token_500"));
+    assert!(
+        accounts.contains(r#"href="/users""#) && accounts.contains("Voir les 2001 comptes de test"),
+        "{accounts}"
+    );
+    assert!(details(&page, "failure-scenarios").contains("<code>erreur_token_500</code>"));
+    // The test hooks of the form are untouched.
+    for hook in [
+        r#"<form id="login-form""#,
+        r#"name="login""#,
+        r#"name="password""#,
+        r#"name="acr""#,
+        ">Retour</button>",
+    ] {
+        assert!(page.contains(hook), "{hook}");
+    }
+    assert!(page.len() < 40_000, "login page of {} bytes", page.len());
+
+    let all = idp.get("/users").await.text().await.unwrap();
+    assert_eq!(all.matches("<code>personne-").count(), PEOPLE);
+    let last = format!("personne-{}", PEOPLE - 1);
+    let response = idp
+        .login(&page, &last, &format!("mdp-{}", PEOPLE - 1), "eidas1")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }

@@ -1,7 +1,6 @@
 //! The users folder is read again when it changes, without a restart; a broken edit keeps the
 //! previous people. Tests wait on the IdP's reload notifications, never on a clock.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use identity_provider_example::Config;
@@ -14,24 +13,6 @@ const MELAINE: &str =
     "3,3_melaine,123,TROIS,TROIS,Mélaine Évelyne,female,m@example.test,,1981-07-27,95277,99100,,,,";
 const NOUVEAU: &str =
     "40,40_nouveau,456,NOUVEAU,,Nathan,male,n@example.test,,1990-01-01,75056,99100,,,,";
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir() -> TempDir {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("idp-reload-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
-}
 
 async fn next_reload(idp: &mut TestIdp) -> identity_provider_example::reload::ReloadStatus {
     tokio::time::timeout(Duration::from_secs(20), idp.reload_events.changed())

@@ -1,7 +1,8 @@
 //! The happy paths: home page, login, identity, data, logout, journal.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 use crate::stub_hub::{SUB, json_of, param, query_of};
+use serde_json::json;
 
 #[tokio::test]
 async fn the_home_page_offers_both_franceconnect_buttons() {
@@ -174,6 +175,49 @@ async fn the_data_pass_calls_the_data_provider_with_the_access_token() {
         "the DP secret is masked too"
     );
     assert!(journal.body.contains("X-Correlation-ID") || journal.body.contains("x-correlation-id"));
+    // The stub data provider reports no verdict of its own: the SP checked the signature itself.
+    let signature = checktoken_signature(&app).await;
+    assert!(
+        signature.starts_with("Signature ES256 valide (clé « "),
+        "{signature}"
+    );
+}
+
+/// The signature verdict shown for the checktoken answer in `/journal.json`.
+async fn checktoken_signature(app: &TestApp) -> String {
+    let entries = json_of(&app.get("/journal.json").await.body);
+    let entry = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["step"].as_str().unwrap().contains("(checktoken)"))
+        .unwrap();
+    entry["jwts"][0]["signature"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_journal_shows_the_data_providers_own_verdict_on_checktoken() {
+    let app = spawn_app().await;
+    for (verdict, shown) in [
+        (
+            json!({"signature_valid": true, "error": null}),
+            "Signature valide (vérifiée par le fournisseur de données)",
+        ),
+        (
+            json!({"signature_valid": false, "error": "signature check failed: bad"}),
+            "Signature non validée par le fournisseur de données : signature check failed: bad",
+        ),
+    ] {
+        *app.hub.state.dp_jws_verdict.lock().unwrap() = verdict;
+        let authorize = app.start_login("/data/login").await;
+        let at_hub = app.get(&authorize).await;
+        app.get(&at_hub.location.unwrap()).await;
+        assert_eq!(app.get("/data").await.status, 200);
+        // The DP's verdict is shown as is: the stub's JWT is validly signed, so a verdict
+        // computed by the SP would say "ES256 valide".
+        assert_eq!(checktoken_signature(&app).await, shown);
+    }
 }
 
 #[tokio::test]

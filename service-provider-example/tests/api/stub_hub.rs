@@ -49,6 +49,9 @@ pub struct StubState {
     /// The path of every authorize request received, in order.
     pub authorize_paths: Mutex<Vec<String>>,
     pub behaviour: Mutex<Behaviour>,
+    /// What the stub data provider reports as its own check of the checktoken answer (`jws`);
+    /// `null` (an older data provider) by default.
+    pub dp_jws_verdict: Mutex<Value>,
 }
 
 pub struct StubHub {
@@ -73,6 +76,7 @@ impl StubHub {
             last_token_form: Mutex::default(),
             authorize_paths: Mutex::default(),
             behaviour: Mutex::default(),
+            dp_jws_verdict: Mutex::default(),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -357,7 +361,7 @@ async fn dp_exchanges(state: web::Data<StubState>, id: web::Path<String>) -> Htt
                     "headers": {"content-type": "application/x-www-form-urlencoded", "x-correlation-id": id.into_inner()},
                     "body": "token=abc&client_id=dp&client_secret=dp-secret"},
         "response": {"status": 200, "headers": {"content-type": "application/token-introspection+jwt"}, "body": jwt},
-        "jws": null, "error": null,
+        "jws": state.dp_jws_verdict.lock().unwrap().clone(), "error": null,
     }]))
 }
 
