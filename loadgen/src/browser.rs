@@ -26,6 +26,9 @@ pub fn shared_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
         .timeout(timeout)
         // Enough idle connections for every browser to keep its own to each program.
         .pool_max_idle_per_host(usize::MAX)
+        // The programs close idle keep-alive connections after 5 s (actix's default): reusing
+        // one just as it closes fails the request, so forget idle connections well before that.
+        .pool_idle_timeout(std::time::Duration::from_secs(3))
         .build()
 }
 

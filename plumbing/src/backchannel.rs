@@ -52,6 +52,9 @@ impl BackChannel {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
+            // Peers close idle keep-alive connections after 5 s (actix's default); a request sent
+            // on one just as it closes fails, so idle connections are dropped well before that.
+            .pool_idle_timeout(Duration::from_secs(3))
             .user_agent(concat!("franceconnect-demo/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| BackChannelError::Invalid(e.to_string()))?;
