@@ -14,6 +14,15 @@ const MELAINE: &str =
 const NOUVEAU: &str =
     "40,40_nouveau,456,NOUVEAU,,Nathan,male,n@example.test,,1990-01-01,75056,99100,,,,";
 
+/// Writes a users file the way a careful tool does (temporary file, then rename), so the
+/// polling reload never sees it half written; a plain `fs::write` truncates first and can be
+/// caught empty, which would be a second, legitimate reload the assertions do not expect.
+fn write_atomically(path: std::path::PathBuf, contents: String) {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, contents).unwrap();
+    std::fs::rename(&temporary, &path).unwrap();
+}
+
 async fn next_reload(idp: &mut TestIdp) -> identity_provider_example::reload::ReloadStatus {
     tokio::time::timeout(Duration::from_secs(20), idp.reload_events.changed())
         .await
@@ -37,17 +46,16 @@ async fn edits_are_picked_up_and_broken_edits_refused() {
     let mut idp = spawn_with(config).await;
     assert!(!can_log_in(&idp, "40_nouveau", "456").await);
 
-    std::fs::write(dir.0.join("b.csv"), format!("{NOUVEAU}\n")).unwrap();
+    write_atomically(dir.0.join("b.csv"), format!("{NOUVEAU}\n"));
     let status = next_reload(&mut idp).await;
     assert_eq!((status.generation, status.last_error), (1, None));
     assert!(can_log_in(&idp, "40_nouveau", "456").await);
 
     // A broken edit: the previous people stay, and the accounts page says why.
-    std::fs::write(
+    write_atomically(
         dir.0.join("b.csv"),
         format!("{NOUVEAU}\n41_casse,mot-de-passe-secret\n"),
-    )
-    .unwrap();
+    );
     let status = next_reload(&mut idp).await;
     let error = status.last_error.unwrap();
     assert!(error.contains("b.csv, line 2"), "{error}");
@@ -59,11 +67,10 @@ async fn edits_are_picked_up_and_broken_edits_refused() {
     assert!(!accounts.contains("mot-de-passe-secret"));
 
     // Fixed: reloaded, the message goes away.
-    std::fs::write(
+    write_atomically(
         dir.0.join("b.csv"),
         format!("{}\n", NOUVEAU.replace(",456,", ",789,")),
-    )
-    .unwrap();
+    );
     let status = next_reload(&mut idp).await;
     assert_eq!((status.generation, status.last_error), (2, None));
     assert!(can_log_in(&idp, "40_nouveau", "789").await);
@@ -74,18 +81,17 @@ async fn edits_are_picked_up_and_broken_edits_refused() {
 #[tokio::test]
 async fn a_login_in_progress_survives_a_reload_that_removes_its_person() {
     let dir = temp_dir();
-    std::fs::write(
+    write_atomically(
         dir.0.join("a.csv"),
         format!("{HEADER}\n{MELAINE}\n{NOUVEAU}\n"),
-    )
-    .unwrap();
+    );
     let mut config = Config::local();
     config.users_dir = dir.0.clone();
     config.reload_interval_ms = 20;
     let mut idp = spawn_with(config).await;
     let code = idp.code_for("40_nouveau", "456", "eidas1").await;
 
-    std::fs::write(dir.0.join("a.csv"), format!("{HEADER}\n{MELAINE}\n")).unwrap();
+    write_atomically(dir.0.join("a.csv"), format!("{HEADER}\n{MELAINE}\n"));
     next_reload(&mut idp).await;
     assert!(!can_log_in(&idp, "40_nouveau", "456").await);
 
