@@ -103,9 +103,10 @@ async fn a_slow_token_answer_does_not_block_other_requests() {
     ];
     let slow = impatient.post(idp.url("/token")).form(&form).send();
     let other = async {
-        // Served while the token call is still waiting. (Not `/jwks`: its first answer may
-        // legitimately wait for the RSA key, generated in the background after startup.)
-        let discovery = impatient
+        // Served while the token call is still waiting (it waits an hour). (Not `/jwks`: its
+        // first answer may legitimately wait for the RSA key, generated in the background after
+        // startup.) A patient client: on a loaded CI machine 500 ms may not be enough.
+        let discovery = reqwest::Client::new()
             .get(idp.url("/.well-known/openid-configuration"))
             .send()
             .await
