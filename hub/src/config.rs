@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use fc_plumbing::UrlRewrite;
 
-use crate::provider::clock::Clock;
 use crate::registry::{Registry, RegistryError};
+use fc_plumbing::Clock;
 
 /// FranceConnect's development value of the pairwise-sub secret (SPEC §4.11 test vector).
 pub const DEV_SUB_SECRET: &str = "9ed64cd3762973c8a5219e0774671940a3550ae1050af86831d613193e825caa";

@@ -54,7 +54,14 @@ impl Application {
             config.rewrites.clone(),
         )?;
         let templates = routes::templates()?;
-        let sessions = MemorySessionStore::new(config.max_sessions);
+        let sessions = {
+            let store = MemorySessionStore::new(
+                fc_plumbing::SessionLimits::with_caps(config.max_sessions, 64),
+                fc_plumbing::Clock::system(),
+            );
+            store.spawn_sweepers();
+            store
+        };
         let session_key = actix_web::cookie::Key::generate();
         let state = web::Data::new(HubState {
             issuer: config.issuer(),

@@ -2,7 +2,6 @@
 //! authorize rules, codes, tokens, ID tokens, pairwise subs, scopes. Free of actix types.
 
 pub mod authorize;
-pub mod clock;
 pub mod identity;
 pub mod scopes;
 pub mod sub;

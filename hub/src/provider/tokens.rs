@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::clock::Clock;
 use super::identity::Identity;
+use fc_plumbing::Clock;
 
 pub const CODE_TTL: i64 = 30;
 pub const ACCESS_TOKEN_TTL: i64 = 60;
@@ -208,7 +208,6 @@ fn pkce_matches(challenge: Option<&str>, verifier: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::Ordering;
 
     fn grant() -> Grant {
         Grant {
@@ -250,20 +249,20 @@ mod tests {
         let store = TokenStore::new(clock);
         let late = store.issue_code(grant());
         let code = store.issue_code(grant());
-        now.fetch_add(29, Ordering::SeqCst);
+        now.advance_secs(29);
         let (token, _) = store
             .redeem_code(&code, "sp", "http://sp/cb", None)
             .unwrap();
-        now.fetch_add(1, Ordering::SeqCst);
+        now.advance_secs(1);
         assert_eq!(
             store
                 .redeem_code(&late, "sp", "http://sp/cb", None)
                 .unwrap_err(),
             RedeemError::Expired
         );
-        now.fetch_add(58, Ordering::SeqCst);
+        now.advance_secs(58);
         assert!(store.access_token(&token).is_some());
-        now.fetch_add(1, Ordering::SeqCst);
+        now.advance_secs(1);
         assert!(store.access_token(&token).is_none());
     }
 
