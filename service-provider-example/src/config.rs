@@ -1,13 +1,21 @@
-//! Configuration of the example service provider (SPEC §2, §7, §8).
+//! Configuration of the example service provider.
 //!
 //! Every value comes from a `--flag` or an `FC_SP_*` environment variable, with defaults that work
-//! for `cargo run` on localhost. The client credentials default to the first service provider of
-//! `fixtures/hub/service-providers.toml`, so the SP and the hub agree out of the box.
+//! for `cargo run` on localhost. The client credentials and the expected signing algorithms
+//! default to the first service provider of `fixtures/hub/service-providers.toml`, so the SP and
+//! the hub agree out of the box.
 //!
 //! Public URLs are what the browser sees and what FranceConnect compares (issuer, redirect URIs);
 //! the optional internal URLs are only used for server-to-server calls (docker-compose).
+//!
+//! Memory is bounded in bytes, with defaults sized for a demo used by thousands of browsers at
+//! once: see `docs/service-provider.md` ("Mémoire").
 
 use std::net::SocketAddr;
+
+use fc_plumbing::{Jwa, Secret};
+
+use crate::hub::ApiVersion;
 
 /// Scopes of the "S'identifier avec FranceConnect" button: the identité pivot plus e-mail and
 /// usage name.
@@ -24,7 +32,16 @@ pub const DEFAULT_CLIENT_ID: &str =
 pub const DEFAULT_CLIENT_SECRET: &str =
     "a970fc88b3111fcfdce515c2ee03488d8a349e5379a3ba2aa48c225dcea243a5";
 
-#[derive(Clone, clap::Parser)]
+/// Default of `max_sessions`: sessions of logged-in users kept at once.
+pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
+/// Default of `session_megabytes`.
+pub const DEFAULT_SESSION_MEGABYTES: usize = 64;
+/// Default of `max_journals`.
+pub const DEFAULT_MAX_JOURNALS: usize = 10_000;
+/// Default of `journal_megabytes`: a journal of a whole journey weighs 20 to 60 kilobytes.
+pub const DEFAULT_JOURNAL_MEGABYTES: usize = 128;
+
+#[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "service-provider-example",
     about = "Example FranceConnect service provider (fournisseur de service)"
@@ -62,9 +79,19 @@ pub struct Config {
     #[arg(long, env = "FC_SP_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
 
-    /// client_secret registered at the hub.
+    /// client_secret registered at the hub (never logged: `Secret` prints `***`).
     #[arg(long, env = "FC_SP_CLIENT_SECRET", default_value = DEFAULT_CLIENT_SECRET, hide_default_value = true)]
-    pub client_secret: String,
+    pub client_secret: Secret,
+
+    /// Algorithm of the v2 ID tokens, as registered at the hub (`id_token_signed_response_alg`).
+    /// Any other is refused, whatever discovery lists.
+    #[arg(long, env = "FC_SP_ID_TOKEN_ALG", default_value = "ES256")]
+    pub id_token_alg: Jwa,
+
+    /// Algorithm of the v2 userinfo JWTs, as registered at the hub
+    /// (`userinfo_signed_response_alg`). Any other is refused.
+    #[arg(long, env = "FC_SP_USERINFO_ALG", default_value = "ES256")]
+    pub userinfo_alg: Jwa,
 
     /// eIDAS level asked for (`eidas1`, `eidas2`, `eidas3`).
     #[arg(long, env = "FC_SP_ACR_VALUES", default_value = "eidas1")]
@@ -78,7 +105,7 @@ pub struct Config {
     #[arg(long, env = "FC_SP_DATA_SCOPES", default_value = DEFAULT_DATA_SCOPES)]
     pub data_scopes: String,
 
-    /// Mark the session cookie `Secure` (set it when the public URL is https).
+    /// Mark the cookies `Secure` (set it when the public URL is https).
     #[arg(long, env = "FC_SP_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
 
@@ -86,48 +113,35 @@ pub struct Config {
     #[arg(long, env = "FC_SP_JSON_LOGS", default_value_t = false)]
     pub json_logs: bool,
 
-    /// At most this many sessions are kept in memory (the least recently used is evicted): size
-    /// it above the number of browsers in the middle of a login at once.
+    /// Sessions of logged-in users kept in memory at most (the least recently used goes first).
+    /// A login in progress costs no session: it travels in an encrypted cookie.
     #[arg(long, env = "FC_SP_MAX_SESSIONS", default_value_t = DEFAULT_MAX_SESSIONS)]
     pub max_sessions: usize,
 
-    /// At most this many journals of exchanges are kept in memory (the least recently used is
-    /// dropped); each holds up to 100 exchanges with their bodies, so tens of kilobytes.
+    /// Memory of all sessions, in megabytes.
+    #[arg(long, env = "FC_SP_SESSION_MEGABYTES", default_value_t = DEFAULT_SESSION_MEGABYTES)]
+    pub session_megabytes: usize,
+
+    /// Journals of exchanges kept in memory at most (the least recently used goes first).
     #[arg(long, env = "FC_SP_MAX_JOURNALS", default_value_t = DEFAULT_MAX_JOURNALS)]
     pub max_journals: usize,
-}
 
-/// Default of `max_sessions`: a session without journal is a few kilobytes at most.
-pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
-/// Default of `max_journals`: bounds the journals' memory to a few hundred megabytes at worst.
-pub const DEFAULT_MAX_JOURNALS: usize = 10_000;
+    /// Memory of all journals, in megabytes.
+    #[arg(long, env = "FC_SP_JOURNAL_MEGABYTES", default_value_t = DEFAULT_JOURNAL_MEGABYTES)]
+    pub journal_megabytes: usize,
+
+    /// Seconds a login may take between the redirect to FranceConnect and the callback.
+    #[arg(long, env = "FC_SP_LOGIN_TIMEOUT_SECS", default_value_t = 600)]
+    pub login_timeout_secs: u64,
+
+    /// Seconds between two checks of the peers (hub, data provider) reported by `/health`.
+    #[arg(long, env = "FC_SP_HEALTH_INTERVAL_SECS", default_value_t = 10)]
+    pub health_interval_secs: u64,
+}
 
 impl Default for Config {
     fn default() -> Self {
         Self::local()
-    }
-}
-
-impl std::fmt::Debug for Config {
-    // Hand-written so the client secret never reaches a log line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("public_url", &self.public_url)
-            .field("listen", &self.listen)
-            .field("hub_url", &self.hub_url)
-            .field("hub_internal_url", &self.hub_internal_url)
-            .field("dp_url", &self.dp_url)
-            .field("dp_internal_url", &self.dp_internal_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"********")
-            .field("acr_values", &self.acr_values)
-            .field("scopes", &self.scopes)
-            .field("data_scopes", &self.data_scopes)
-            .field("cookie_secure", &self.cookie_secure)
-            .field("json_logs", &self.json_logs)
-            .field("max_sessions", &self.max_sessions)
-            .field("max_journals", &self.max_journals)
-            .finish()
     }
 }
 
@@ -142,14 +156,20 @@ impl Config {
             dp_url: "http://localhost:8002".into(),
             dp_internal_url: None,
             client_id: DEFAULT_CLIENT_ID.into(),
-            client_secret: DEFAULT_CLIENT_SECRET.into(),
+            client_secret: Secret::new(DEFAULT_CLIENT_SECRET),
+            id_token_alg: Jwa::ES256,
+            userinfo_alg: Jwa::ES256,
             acr_values: "eidas1".into(),
             scopes: DEFAULT_SCOPES.into(),
             data_scopes: DEFAULT_DATA_SCOPES.into(),
             cookie_secure: false,
             json_logs: false,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            session_megabytes: DEFAULT_SESSION_MEGABYTES,
             max_journals: DEFAULT_MAX_JOURNALS,
+            journal_megabytes: DEFAULT_JOURNAL_MEGABYTES,
+            login_timeout_secs: 600,
+            health_interval_secs: 10,
         }
     }
 
@@ -167,6 +187,20 @@ impl Config {
     pub fn post_logout_redirect_uri(&self) -> String {
         format!("{}/logout-callback", self.public_url.trim_end_matches('/'))
     }
+
+    /// The algorithms this SP accepts from the hub for `version`: `(ID token, userinfo)`.
+    ///
+    /// Pinned, never read from discovery nor from the token's header: FranceConnect signs with the
+    /// algorithm of the SP's registration. Accepting every algorithm discovery lists would let
+    /// anybody who knows our client secret (HS256 is keyed by it) forge an ID token for an SP
+    /// registered ES256 — "algorithm confusion" (RFC 8725 §2.1, §3.1). v1 has one algorithm by
+    /// contract: HS256 keyed by the client secret, and a plain JSON userinfo (no JWT).
+    pub fn expected_algs(&self, version: ApiVersion) -> (Jwa, Jwa) {
+        match version {
+            ApiVersion::V1 => (Jwa::HS256, Jwa::HS256),
+            ApiVersion::V2 => (self.id_token_alg, self.userinfo_alg),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -181,11 +215,19 @@ mod tests {
         assert_eq!(parsed.public_url, local.public_url);
         assert_eq!(parsed.listen, local.listen);
         assert_eq!(parsed.client_id, local.client_id);
+        assert_eq!(parsed.client_secret, local.client_secret);
         assert_eq!(parsed.scopes, local.scopes);
         assert_eq!(parsed.data_scopes, local.data_scopes);
-        assert_eq!(parsed.max_sessions, 100_000);
-        assert_eq!(local.max_sessions, 100_000);
+        assert_eq!(
+            (parsed.id_token_alg, parsed.userinfo_alg),
+            (Jwa::ES256, Jwa::ES256)
+        );
+        assert_eq!(parsed.max_sessions, local.max_sessions);
+        assert_eq!(parsed.session_megabytes, local.session_megabytes);
         assert_eq!(parsed.max_journals, local.max_journals);
+        assert_eq!(parsed.journal_megabytes, local.journal_megabytes);
+        assert_eq!(parsed.login_timeout_secs, local.login_timeout_secs);
+        assert_eq!(parsed.health_interval_secs, local.health_interval_secs);
         assert_eq!(local.issuer(), "http://localhost:8000/api/v2");
         assert_eq!(local.redirect_uri(), "http://localhost:3000/oidc-callback");
         assert_eq!(
@@ -195,21 +237,35 @@ mod tests {
     }
 
     #[test]
-    fn capacities_can_be_set_by_flag() {
+    fn capacities_and_algorithms_can_be_set_by_flag() {
         let parsed = Config::try_parse_from([
             "service-provider-example",
             "--max-sessions",
             "7",
             "--max-journals",
             "3",
+            "--journal-megabytes",
+            "2",
+            "--id-token-alg",
+            "RS256",
         ])
         .unwrap();
         assert_eq!((parsed.max_sessions, parsed.max_journals), (7, 3));
+        assert_eq!(parsed.journal_megabytes, 2);
+        assert_eq!(
+            parsed.expected_algs(ApiVersion::V2),
+            (Jwa::RS256, Jwa::ES256)
+        );
+        assert_eq!(
+            parsed.expected_algs(ApiVersion::V1),
+            (Jwa::HS256, Jwa::HS256)
+        );
+        assert!(Config::try_parse_from(["sp", "--id-token-alg", "none"]).is_err());
     }
 
     #[test]
     fn debug_output_hides_the_secret() {
         let shown = format!("{:?}", Config::local());
-        assert!(!shown.contains(DEFAULT_CLIENT_SECRET));
+        assert!(!shown.contains(DEFAULT_CLIENT_SECRET), "{shown}");
     }
 }

@@ -1,52 +1,61 @@
-//! Everything that can go wrong in the SP, and the one place where it becomes an HTML page
-//! (SPEC §7, §8).
+//! Everything that can go wrong in the SP, and the one place where it becomes an HTML page.
 //!
-//! Every error page shows a short code in `#error-code`, a French explanation, the technical
-//! detail (escaped: an `error_description` comes from the network) and an error id that is also in
-//! the log line. Client mistakes (a forged callback, a replayed state) answer 400; a hub that
-//! misbehaves (bad token, unreachable) answers 502: none of them is a 500.
+//! Every error page shows a short code in `#error-code`, a French explanation, the detail in
+//! French (escaped: an `error_description` comes from the network) and an error id that is also in
+//! the log line. Client mistakes (a forged callback, a replayed state, an unknown page) answer
+//! 4xx; a hub that misbehaves (bad token, unreachable) answers 502: none of them is a 500. Error
+//! answers actix writes by itself (unknown route, wrong method, oversized request) become the same
+//! French page ([`french_error_pages`]).
 
-use actix_web::http::StatusCode;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpError {
     /// The callback's `state` is not the one this browser was sent with: a forged or replayed
     /// callback (CSRF), so the code is never exchanged.
-    #[error("the callback state does not match the one stored in the session")]
+    #[error("le « state » reçu n'est pas celui envoyé par ce navigateur")]
     StateMismatch,
-    /// Unreadable query string (repeated or malformed parameter).
-    #[error("bad request: {0}")]
+    /// Unreadable query string (repeated, unknown or malformed parameter).
+    #[error("requête refusée : {0}")]
     BadRequest(String),
-    #[error("callback received while no login is in progress in this session")]
+    #[error("retour de FranceConnect sans connexion en cours dans ce navigateur")]
     NoLoginInProgress,
-    #[error("callback without code")]
+    #[error("la connexion en cours a expiré")]
+    LoginExpired,
+    #[error("retour de FranceConnect sans code d'autorisation")]
     MissingCode,
     /// RFC 9207: the callback names its issuer; a different one means a mix-up attack.
-    #[error("callback issued by {0:?}, not by the hub")]
+    #[error("retour émis par {0:?}, qui n'est pas le FranceConnect configuré")]
     WrongCallbackIssuer(String),
     /// The hub sent the user back with `error=…`.
-    #[error("the hub answered error={error}")]
+    #[error("FranceConnect a répondu error={error}")]
     Hub {
         error: String,
         description: Option<String>,
     },
-    #[error("the hub cannot be reached: {0}")]
+    #[error("FranceConnect injoignable : {0}")]
     HubUnreachable(String),
-    #[error("token request failed: {0}")]
+    #[error("échange du code refusé : {0}")]
     Token(String),
-    #[error("ID token rejected: {0}")]
+    #[error("ID token refusé : {0}")]
     IdToken(String),
-    #[error("userinfo rejected: {0}")]
+    #[error("userinfo refusé : {0}")]
     Userinfo(String),
     /// The hub answered 401 to our access token: it lived its 60 seconds, or was revoked.
-    #[error("the hub refused the access token (HTTP 401)")]
+    #[error("FranceConnect a refusé le jeton d'accès (HTTP 401)")]
     AccessTokenRejected,
-    #[error("the logout callback state does not match the one stored in the session")]
+    #[error("le « state » du retour de déconnexion n'est pas celui envoyé")]
     LogoutStateMismatch,
-    #[error("session error: {0}")]
+    /// An error answer actix wrote without a page (unknown route, wrong method…).
+    #[error("HTTP {0}")]
+    Http(u16),
+    #[error("erreur de session : {0}")]
     Session(String),
-    #[error("page rendering failed: {0}")]
+    #[error("erreur d'affichage : {0}")]
     Template(String),
 }
 
@@ -55,44 +64,45 @@ const MAX_DESCRIPTION_CHARS: usize = 300;
 /// The longest `error` code kept as is.
 const MAX_ERROR_CODE_CHARS: usize = 64;
 
+/// A description received from the network, cut and without control characters (the page
+/// escapes it anyway).
+pub fn clean_description(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_DESCRIPTION_CHARS)
+        .collect();
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        out.push('…');
+    }
+    out
+}
+
 impl SpError {
     /// The hub's `error` and `error_description` from a callback, validated: they come from the
     /// query string, so anybody can write them. A code must be a short OAuth-style token (RFC 6749
     /// §4.1.2.1: letters, digits, `_`, `-`, `.`), else it is shown as `invalid_error` with the
-    /// value moved, cut, into the description. Descriptions are cut and lose their control
-    /// characters. The page escapes both anyway.
+    /// value moved, cut, into the description.
     pub fn hub(error: &str, description: Option<&str>) -> Self {
-        let clean = |text: &str| -> String {
-            let mut out: String = text
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .take(MAX_DESCRIPTION_CHARS)
-                .collect();
-            if text.chars().count() > MAX_DESCRIPTION_CHARS {
-                out.push('…');
-            }
-            out
-        };
         let valid_code = !error.is_empty()
             && error.len() <= MAX_ERROR_CODE_CHARS
             && error
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         if valid_code {
-            SpError::Hub {
+            return SpError::Hub {
                 error: error.to_owned(),
-                description: description.map(clean),
-            }
-        } else {
-            let mut shown = format!("error = {}", clean(error));
-            if let Some(description) = description {
-                shown.push_str(" ; error_description = ");
-                shown.push_str(&clean(description));
-            }
-            SpError::Hub {
-                error: "invalid_error".to_owned(),
-                description: Some(shown),
-            }
+                description: description.map(clean_description),
+            };
+        }
+        let mut shown = format!("error = {}", clean_description(error));
+        if let Some(description) = description {
+            shown.push_str(" ; error_description = ");
+            shown.push_str(&clean_description(description));
+        }
+        SpError::Hub {
+            error: "invalid_error".to_owned(),
+            description: Some(shown),
         }
     }
 
@@ -102,6 +112,7 @@ impl SpError {
             SpError::StateMismatch => "state_mismatch",
             SpError::BadRequest(_) => "invalid_request",
             SpError::NoLoginInProgress => "no_login_in_progress",
+            SpError::LoginExpired => "login_expired",
             SpError::MissingCode => "missing_code",
             SpError::WrongCallbackIssuer(_) => "wrong_issuer",
             SpError::Hub { error, .. } => error,
@@ -111,6 +122,9 @@ impl SpError {
             SpError::Userinfo(_) => "invalid_userinfo",
             SpError::AccessTokenRejected => "invalid_token",
             SpError::LogoutStateMismatch => "logout_state_mismatch",
+            SpError::Http(404) => "not_found",
+            SpError::Http(405) => "method_not_allowed",
+            SpError::Http(_) => "invalid_request",
             SpError::Session(_) => "session_error",
             SpError::Template(_) => "internal_error",
         }
@@ -124,11 +138,14 @@ impl SpError {
                  Cette réponse ne provient pas de votre propre demande de connexion : elle est ignorée."
             }
             SpError::BadRequest(_) => {
-                "Les paramètres de la requête sont illisibles (paramètre répété ou mal formé)."
+                "Les paramètres de la requête sont refusés (paramètre répété, inconnu, trop long ou mal formé)."
             }
             SpError::NoLoginInProgress => {
-                "Aucune connexion n'est en cours dans ce navigateur (session expirée ou page rechargée). \
-                 Recommencez depuis l'accueil."
+                "Aucune connexion n'est en cours dans ce navigateur (déjà terminée, ou cookies \
+                 refusés). Recommencez depuis l'accueil."
+            }
+            SpError::LoginExpired => {
+                "La connexion a pris trop de temps : recommencez depuis l'accueil."
             }
             SpError::MissingCode => "FranceConnect n'a renvoyé ni code d'autorisation ni erreur.",
             SpError::WrongCallbackIssuer(_) => {
@@ -140,8 +157,8 @@ impl SpError {
             }
             SpError::Token(_) => "L'échange du code d'autorisation contre les jetons a échoué.",
             SpError::IdToken(_) => {
-                "Le jeton d'identité (ID token) reçu n'est pas valide : signature, émetteur, \
-                 destinataire, date d'expiration ou nonce incorrects. La connexion est refusée."
+                "Le jeton d'identité (ID token) reçu n'est pas valide : algorithme, signature, \
+                 émetteur, destinataire, date d'expiration ou nonce incorrects. La connexion est refusée."
             }
             SpError::Userinfo(_) => {
                 "Les informations d'identité (userinfo) reçues ne sont pas valides. La connexion est refusée."
@@ -153,13 +170,20 @@ impl SpError {
             SpError::LogoutStateMismatch => {
                 "Le paramètre « state » du retour de déconnexion ne correspond pas à celui envoyé."
             }
+            SpError::Http(404) => {
+                "Cette page n'existe pas. Vérifiez l'adresse, ou repartez de l'accueil."
+            }
+            SpError::Http(405) => "Cette adresse ne s'utilise pas ainsi (méthode HTTP non prévue).",
+            SpError::Http(_) => {
+                "La requête n'a pas pu être traitée (trop volumineuse ou mal formée)."
+            }
             SpError::Session(_) | SpError::Template(_) => {
                 "Une erreur interne s'est produite. Réessayez dans un instant."
             }
         }
     }
 
-    /// The technical detail shown under the explanation.
+    /// The detail shown under the explanation, in French.
     pub fn detail(&self) -> Option<String> {
         match self {
             SpError::Hub { description, .. } => description.clone(),
@@ -175,7 +199,7 @@ impl SpError {
 }
 
 /// French meaning of the OAuth/OIDC errors FranceConnect sends back to a service provider on
-/// `redirect_uri` (SPEC §4.2, §4.3, §4.5).
+/// `redirect_uri`.
 pub fn hub_error_meaning(error: &str) -> &'static str {
     match error {
         "access_denied" => {
@@ -229,6 +253,7 @@ impl ResponseError for SpError {
             SpError::StateMismatch
             | SpError::BadRequest(_)
             | SpError::NoLoginInProgress
+            | SpError::LoginExpired
             | SpError::MissingCode
             | SpError::WrongCallbackIssuer(_)
             | SpError::Hub { .. }
@@ -238,6 +263,9 @@ impl ResponseError for SpError {
             | SpError::IdToken(_)
             | SpError::Userinfo(_)
             | SpError::AccessTokenRejected => StatusCode::BAD_GATEWAY,
+            SpError::Http(status) => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+            }
             SpError::Session(_) | SpError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -251,19 +279,34 @@ impl ResponseError for SpError {
             tracing::warn!(error_id, code = self.code(), "{self}");
         }
         let mut context = tera::Context::new();
+        context.insert("user", &None::<()>);
         context.insert("code", self.code());
         context.insert("explanation", self.explanation());
         context.insert("detail", &self.detail());
         context.insert("error_id", &error_id);
         context.insert("status", &status.as_u16());
-        // The error page is a standalone template rendered here, so that this one function is the
-        // only place errors become responses; autoescape is on.
-        let body = tera::Tera::one_off(include_str!("../templates/error.html"), &context, true)
+        let body = crate::pages::render_html("error.html", &context)
             .unwrap_or_else(|_| format!("Erreur {} (identifiant {error_id})", status.as_u16()));
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body)
     }
+}
+
+/// The middleware giving actix's own error answers (no body: unknown route, wrong method,
+/// oversized request…) the French error page.
+pub async fn french_error_pages(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let response = next.call(request).await?;
+    let status = response.status();
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    if bare && (status.is_client_error() || status.is_server_error()) {
+        let page = SpError::Http(status.as_u16()).error_response();
+        return Ok(response.into_response(page).map_into_right_body());
+    }
+    Ok(response.map_into_left_body())
 }
 
 impl From<actix_session::SessionGetError> for SpError {
@@ -305,6 +348,8 @@ mod tests {
             SpError::IdToken("x".into()).status_code(),
             StatusCode::BAD_GATEWAY
         );
+        assert_eq!(SpError::Http(404).status_code(), StatusCode::NOT_FOUND);
+        assert_eq!(SpError::Http(404).code(), "not_found");
     }
 
     #[test]
@@ -349,5 +394,9 @@ mod tests {
         assert!(!body.contains("<script>alert(1)</script>"));
         assert!(body.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
         assert!(!body.contains("<b>x</b>"));
+        assert!(
+            body.contains("Aller au contenu"),
+            "the page has its skip link"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The home page: what FranceConnect is, and the two buttons that start a journey (SPEC §7).
+//! The home page: what FranceConnect is, and the two buttons that start a journey.
 //!
 //! FranceConnect asks service providers to show its button as designed (here drawn with our own
 //! SVG and CSS) with a "Qu'est-ce que FranceConnect ?" link next to it.

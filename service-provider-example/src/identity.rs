@@ -1,4 +1,4 @@
-//! Step 3 — "Mon identité": what FranceConnect certified about the user (SPEC §7).
+//! Step 3 — "Mon identité": what FranceConnect certified about the user.
 //!
 //! FranceConnect delivers the identité pivot (given names, birth name, birth date, gender, birth
 //! place and country, as INSEE/COG codes) plus the optional usage name and e-mail, and tells how
@@ -15,11 +15,10 @@ use actix_web::{HttpResponse, http::header, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::callback::fetch_userinfo;
 use crate::error::SpError;
-use crate::journal::{Journal, pretty};
-use crate::session;
+use crate::journal::{Http, pretty};
 use crate::startup::AppState;
+use crate::{french, session, userinfo};
 
 /// The outcome of "Recharger userinfo", carried to `/me` in the query (a fixed word, never text).
 #[derive(Debug, Default, Deserialize)]
@@ -49,8 +48,8 @@ pub async fn me_get(
         .id_token_payload
         .get("exp")
         .and_then(Value::as_i64)
-        .and_then(|exp| chrono::DateTime::from_timestamp(exp, 0))
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        .and_then(french::date_time);
+    let access_token_expires_at = user.access_token_expires_at.and_then(french::date_time);
 
     // Only known words pick a message: the query is never echoed.
     let reload = match query.userinfo.as_deref() {
@@ -77,6 +76,7 @@ pub async fn me_get(
     context.insert("id_token_header", &pretty(&user.id_token_header));
     context.insert("id_token_payload", &pretty(&user.id_token_payload));
     context.insert("id_token_expires_at", &id_token_expires_at);
+    context.insert("access_token_expires_at", &access_token_expires_at);
     app.pages.render("me.html", &context)
 }
 
@@ -84,6 +84,7 @@ pub async fn me_get(
 pub async fn me_userinfo_post(
     app: web::Data<AppState>,
     session: Session,
+    http: Http,
 ) -> Result<HttpResponse, SpError> {
     let Some(mut user) = session::user(&session)? else {
         return Ok(see_other("/"));
@@ -91,15 +92,7 @@ pub async fn me_userinfo_post(
     let Some(access_token) = user.access_token.clone() else {
         return Ok(see_other("/me?userinfo=expired"));
     };
-    let mut journal = Journal::open(&app.journals, &session)?;
-    let result = fetch_userinfo(
-        &app,
-        &mut journal,
-        user.api_version,
-        &access_token,
-        &user.sub,
-    )
-    .await;
+    let result = userinfo::fetch(&app, &http, user.api_version, &access_token, &user.sub).await;
     let outcome = match result {
         Ok(userinfo) => {
             user.userinfo = userinfo;
@@ -190,38 +183,19 @@ fn gender_label(gender: &str) -> String {
 
 /// `YYYY-MM-DD` as a French date; presumed dates (`00` month or day) are said so.
 fn birthdate_label(date: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let month = |m: &str| {
-        m.parse::<usize>()
-            .ok()
-            .and_then(|m| MONTHS.get(m.checked_sub(1)?))
-            .copied()
+    let number = |text: &str| text.parse::<u32>().ok();
+    let shown = match date.split('-').collect::<Vec<_>>().as_slice() {
+        [y, "00", "00"] => Some(format!("{y} (jour et mois inconnus)")),
+        [y, m, "00"] => number(m)
+            .and_then(french::month_name)
+            .map(|m| format!("{m} {y} (jour inconnu)")),
+        [y, m, d] => match (y.parse::<i32>(), number(m), number(d)) {
+            (Ok(y), Some(m), Some(d)) => french::date(y, m, d),
+            _ => None,
+        },
+        _ => None,
     };
-    match date.split('-').collect::<Vec<_>>().as_slice() {
-        [y, "00", "00"] => format!("{y} (jour et mois inconnus)"),
-        [y, m, "00"] => match month(m) {
-            Some(m) => format!("{m} {y} (jour inconnu)"),
-            None => date.into(),
-        },
-        [y, m, d] => match (month(m), d.parse::<u32>()) {
-            (Some(m), Ok(d)) => format!("{d} {m} {y}"),
-            _ => date.into(),
-        },
-        _ => date.into(),
-    }
+    shown.unwrap_or_else(|| date.to_owned())
 }
 
 #[cfg(test)]

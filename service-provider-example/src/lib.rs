@@ -1,20 +1,24 @@
-//! Example FranceConnect service provider (fournisseur de service), SPEC §7.
+//! Example FranceConnect service provider (fournisseur de service).
 //!
 //! Read the modules in the order of the journey, each one is a step of the flow:
-//! [`login`] (send the user to FranceConnect; [`options`] lets a tester choose every parameter
-//! and see the URL first), [`callback`] (come back, check, exchange the code,
-//! verify the tokens), [`identity`] (show who logged in), [`data`] (call a data provider with the
-//! access token), [`logout`] (log out at FranceConnect too) and [`journal`] (see every exchange).
-//! [`hub`] holds the hub's discovery document and keys, [`session`] what the SP remembers between
-//! two requests.
+//! [`login`] (step 1: send the user to FranceConnect; [`options`] lets a tester choose every
+//! parameter and see the URL first; [`pending`] carries the login in progress to the callback),
+//! [`callback`] (step 2: come back, check, exchange the code, verify the tokens; [`userinfo`]),
+//! [`identity`] (step 3: show who logged in), [`data`] (step 4: call a data provider with the
+//! access token), [`logout`] (step 5: log out at FranceConnect too) and [`journal`] (step 6: see
+//! every exchange). [`hub`] holds the hub's discovery document and keys and checks its JWTs,
+//! [`session`] what the SP remembers for a logged-in user, [`health`] the peers' state.
 //!
 //! FranceConnect's partner documentation, which each module links at its step:
-//! <https://docs.partenaires.franceconnect.gouv.fr/>.
+//! <https://docs.partenaires.franceconnect.gouv.fr/>. The integrator's guide to this program:
+//! `docs/service-provider.md`.
 
 pub mod callback;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod french;
+pub mod health;
 pub mod home;
 pub mod hub;
 pub mod identity;
@@ -23,9 +27,12 @@ pub mod login;
 pub mod logout;
 pub mod options;
 pub mod pages;
+pub mod pending;
 pub mod session;
 pub mod startup;
+pub mod tax_data;
+pub mod userinfo;
 
 pub use config::Config;
 pub use error::SpError;
-pub use startup::{Application, StartupError};
+pub use startup::{Application, Memory, StartupError, Stores};

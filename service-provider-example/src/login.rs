@@ -1,4 +1,4 @@
-//! Step 1 — send the user to FranceConnect (`/authorize`, SPEC §4.2, §7).
+//! Step 1 — send the user to FranceConnect (`/authorize`).
 //!
 //! FranceConnect expects a browser redirect to its `authorization_endpoint` with exactly these
 //! parameters: `client_id`, `redirect_uri` (registered byte for byte), `response_type=code`,
@@ -13,22 +13,28 @@
 //! `openidconnect`'s `authorize_url` writes `response_type`, `client_id`, `state`, `redirect_uri`,
 //! `scope` and `nonce`; we add `acr_values` and the options, nothing else.
 //!
+//! The `state`, `nonce` and PKCE verifier are remembered for the callback in an encrypted cookie
+//! ([`crate::pending`]): this step stores nothing on the server.
+//!
 //! Two entry points: the buttons (`/login`, `/data/login`) leave at once with the configured
 //! scopes; the options page ([`crate::options`]) builds the same request from a form, shows it,
 //! then leaves through [`options_go_get`].
 
-use actix_session::Session;
-use actix_web::{HttpResponse, http::header, web};
-use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreResponseType,
+};
 use openidconnect::{
-    AuthenticationContextClass, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier, Scope,
+    AuthenticationContextClass, AuthorizationRequest, CsrfToken, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, Scope,
 };
 use serde::Deserialize;
 
 use crate::error::SpError;
 use crate::hub::ApiVersion;
-use crate::journal::{Exchange, Journal};
-use crate::session::{self, PendingLogin, Purpose};
+use crate::journal::Http;
+use crate::pending::PendingLogin;
+use crate::session::Purpose;
 use crate::startup::AppState;
 
 /// The eIDAS levels FranceConnect(+) knows.
@@ -65,34 +71,32 @@ pub struct AuthorizeRequest {
 /// `GET /login`: log in with the identity scopes.
 pub async fn login_get(
     app: web::Data<AppState>,
-    session: Session,
+    http: Http,
     options: web::Query<LoginOptions>,
 ) -> Result<HttpResponse, SpError> {
     let request = button_request(&app, Purpose::Identity, &options);
-    let authorize_url = prepare_authorization(&app, &session, &request).await?;
-    leave_for_franceconnect(&app, &session, request.purpose, &authorize_url)
+    let pending = prepare_authorization(&app, &http, &request).await?;
+    leave_for_franceconnect(&app, pending)
 }
 
 /// `GET /data/login`: a new authorization with the data provider's scopes.
 pub async fn data_login_get(
     app: web::Data<AppState>,
-    session: Session,
+    http: Http,
     options: web::Query<LoginOptions>,
 ) -> Result<HttpResponse, SpError> {
     let request = button_request(&app, Purpose::Data, &options);
-    let authorize_url = prepare_authorization(&app, &session, &request).await?;
-    leave_for_franceconnect(&app, &session, request.purpose, &authorize_url)
+    let pending = prepare_authorization(&app, &http, &request).await?;
+    leave_for_franceconnect(&app, pending)
 }
 
 /// `GET /options/go`: leave for the authorize URL the options page showed.
 pub async fn options_go_get(
     app: web::Data<AppState>,
-    session: Session,
+    request: HttpRequest,
 ) -> Result<HttpResponse, SpError> {
-    let pending = session::pending_login(&session)?
-        .filter(|p| !p.authorize_url.is_empty())
-        .ok_or(SpError::NoLoginInProgress)?;
-    leave_for_franceconnect(&app, &session, pending.purpose, &pending.authorize_url)
+    let pending = app.pending.current(&request)?;
+    leave_for_franceconnect(&app, pending)
 }
 
 /// The request of the two buttons: configured scopes and level, v2, no PKCE.
@@ -125,21 +129,21 @@ fn button_request(app: &AppState, purpose: Purpose, options: &LoginOptions) -> A
     }
 }
 
-/// Builds the authorize URL with a fresh `state` and `nonce`, and remembers them in the session
-/// for the callback. Returns the URL.
+/// Builds the authorize URL with a fresh `state` and `nonce`: the login in progress, to be
+/// remembered until the callback.
 pub async fn prepare_authorization(
     app: &AppState,
-    session: &Session,
+    http: &Http,
     wanted: &AuthorizeRequest,
-) -> Result<String, SpError> {
-    let metadata = app.hub.metadata_for(wanted.api_version).await?;
+) -> Result<PendingLogin, SpError> {
+    let metadata = app.hub.metadata_for(http, wanted.api_version).await?;
     let client = app.hub.client(&metadata);
 
     // 32 random bytes each: unguessable, and well above FranceConnect's 22-character minimum.
     let state = CsrfToken::new(fc_plumbing::random::token(32));
     let nonce = Nonce::new(fc_plumbing::random::token(32));
 
-    let mut request = client
+    let request = client
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             move || state,
@@ -153,6 +157,31 @@ pub async fn prepare_authorization(
                 .filter(|scope| *scope != "openid")
                 .map(|scope| Scope::new(scope.clone())),
         );
+    let mut request = with_options(request, wanted);
+    // PKCE (S256) only on request: FranceConnect answers Y030007 to a `code_challenge`.
+    let mut pkce_verifier = None;
+    if wanted.pkce {
+        let verifier = PkceCodeVerifier::new(fc_plumbing::random::token(32));
+        request =
+            request.set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+        pkce_verifier = Some(verifier.secret().clone());
+    }
+    let (authorize_url, state, nonce) = request.url();
+    Ok(PendingLogin {
+        state: state.secret().clone(),
+        nonce: nonce.secret().clone(),
+        purpose: wanted.purpose,
+        api_version: wanted.api_version,
+        pkce_verifier,
+        authorize_url: authorize_url.to_string(),
+        left_at_ms: app.pending.now_ms(),
+    })
+}
+
+type Authorize<'a> = AuthorizationRequest<'a, CoreAuthDisplay, CoreAuthPrompt, CoreResponseType>;
+
+/// `acr_values`, then the options FranceConnect accepts: `prompt`, `claims`, `idp_hint`.
+fn with_options<'a>(mut request: Authorize<'a>, wanted: &AuthorizeRequest) -> Authorize<'a> {
     for acr in wanted.acr_values.split_whitespace() {
         request = request.add_auth_context_value(AuthenticationContextClass::new(acr.to_owned()));
     }
@@ -169,52 +198,17 @@ pub async fn prepare_authorization(
     if let Some(hint) = &wanted.idp_hint {
         request = request.add_extra_param("idp_hint", hint.clone());
     }
-    // PKCE (S256) only on request: FranceConnect answers Y030007 to a `code_challenge`.
-    let mut pkce_verifier = None;
-    if wanted.pkce {
-        let verifier = PkceCodeVerifier::new(fc_plumbing::random::token(32));
-        request =
-            request.set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
-        pkce_verifier = Some(verifier.secret().clone());
-    }
-    let (authorize_url, state, nonce) = request.url();
-
-    session::set_pending_login(
-        session,
-        &PendingLogin {
-            state: state.secret().clone(),
-            nonce: nonce.secret().clone(),
-            purpose: wanted.purpose,
-            api_version: wanted.api_version,
-            pkce_verifier,
-            authorize_url: authorize_url.to_string(),
-        },
-    )?;
-    Ok(authorize_url.to_string())
+    request
 }
 
-/// Writes the redirect in the journal and sends the browser to FranceConnect.
+/// Sends the browser to FranceConnect, carrying the login in progress in its encrypted cookie.
 fn leave_for_franceconnect(
     app: &AppState,
-    session: &Session,
-    purpose: Purpose,
-    authorize_url: &str,
+    mut pending: PendingLogin,
 ) -> Result<HttpResponse, SpError> {
-    let mut journal = Journal::open(&app.journals, session)?;
-    let step = match purpose {
-        Purpose::Identity => "Redirection vers FranceConnect pour s'identifier (authorize)",
-        Purpose::Data => {
-            "Redirection vers FranceConnect pour autoriser l'accès aux données (authorize)"
-        }
-    };
-    journal.push(Exchange::redirect(
-        step,
-        "SP → navigateur → FranceConnect",
-        authorize_url,
-        302,
-    ));
-
+    pending.left_at_ms = app.pending.now_ms();
     Ok(HttpResponse::Found()
-        .insert_header((header::LOCATION, authorize_url))
+        .cookie(app.pending.cookie(&pending)?)
+        .insert_header((header::LOCATION, pending.authorize_url))
         .finish())
 }

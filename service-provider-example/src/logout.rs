@@ -1,4 +1,4 @@
-//! Step 5 — log out, at FranceConnect too (SPEC §4.7, §7; OIDC RP-Initiated Logout 1.0).
+//! Step 5 — log out, at FranceConnect too (OIDC RP-Initiated Logout 1.0).
 //!
 //! Logging out of the SP alone would leave the FranceConnect session open: the next "S'identifier
 //! avec FranceConnect" would log the user in without asking. FranceConnect expects the SP to send
@@ -19,7 +19,8 @@ use openidconnect::{CsrfToken, LogoutRequest, PostLogoutRedirectUrl};
 use serde::Deserialize;
 
 use crate::error::SpError;
-use crate::journal::{Exchange, Journal};
+use crate::journal::Http;
+use crate::pending::state_matches;
 use crate::session;
 use crate::startup::AppState;
 
@@ -27,22 +28,23 @@ use crate::startup::AppState;
 pub async fn logout_get(
     app: web::Data<AppState>,
     session: Session,
+    http: Http,
 ) -> Result<HttpResponse, SpError> {
     let Some(user) = session::user(&session)? else {
         return Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, "/"))
             .finish());
     };
-    let metadata = app.hub.metadata_for(user.api_version).await?;
+    let metadata = app.hub.metadata_for(&http, user.api_version).await?;
     let end_session = metadata
         .additional_metadata()
         .end_session_endpoint
         .clone()
         .ok_or_else(|| {
-            SpError::HubUnreachable("the hub publishes no end_session_endpoint".into())
+            SpError::HubUnreachable("FranceConnect ne publie pas d'end_session_endpoint".into())
         })?;
-    let id_token =
-        CoreIdToken::from_str(&user.id_token).map_err(|e| SpError::IdToken(e.to_string()))?;
+    let id_token = CoreIdToken::from_str(&user.id_token)
+        .map_err(|_| SpError::IdToken("jeton illisible".into()))?;
     let post_logout_redirect_uri =
         PostLogoutRedirectUrl::new(app.config.post_logout_redirect_uri())
             .map_err(|e| SpError::Session(e.to_string()))?;
@@ -55,13 +57,6 @@ pub async fn logout_get(
         .http_get_url();
 
     session::set_pending_logout_state(&session, &state)?;
-    let mut journal = Journal::open(&app.journals, &session)?;
-    journal.push(Exchange::redirect(
-        "Redirection vers FranceConnect pour se déconnecter (session/end)",
-        "SP → navigateur → FranceConnect",
-        logout_url.as_str(),
-        302,
-    ));
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, logout_url.as_str()))
         .finish())
@@ -76,32 +71,15 @@ pub struct LogoutCallback {
 pub async fn logout_callback_get(
     app: web::Data<AppState>,
     session: Session,
-    request: actix_web::HttpRequest,
     query: web::Query<LogoutCallback>,
 ) -> Result<HttpResponse, SpError> {
-    let mut journal = Journal::open(&app.journals, &session)?;
-    let mut received = Exchange::redirect(
-        "Retour de FranceConnect après la déconnexion (post_logout_redirect_uri)",
-        "FranceConnect → navigateur → SP",
-        &format!(
-            "{}{}",
-            app.config.public_url.trim_end_matches('/'),
-            request.uri()
-        ),
-        0,
-    );
-    received.status = None;
-    journal.push(received);
-
     let expected = session::pending_logout_state(&session)?.unwrap_or_default();
-    if !session::state_matches(&expected, query.state.as_deref()) {
+    if !state_matches(&expected, query.state.as_deref()) {
         return Err(SpError::LogoutStateMismatch);
     }
-    // Everything about the user goes; the journal stays, under a new session id, so the whole
-    // journey (logout included) can still be read.
+    // Everything about the user goes, under a new session id.
     session.clear();
     session.renew();
-    journal.keep_in(&session)?;
     tracing::info!("user logged out");
 
     let context = app.pages.context(&session)?;

@@ -1,4 +1,4 @@
-//! Step 1, with every option — the login options page (SPEC §4.2, §7).
+//! Step 1, with every option — the login options page.
 //!
 //! FranceConnect lets a service provider choose, at each `/authorize`: the `scope`s (claims of the
 //! identité pivot, `profile`, `birth`, contact, and each data provider's scopes, within what its
@@ -10,7 +10,8 @@
 //! This page lets a tester try each of them, plus the legacy v1 API and PKCE (refused by
 //! FranceConnect, for hubs in relaxed mode only), and shows the exact authorize URL before
 //! leaving: `GET /options` (the form) → `GET /options/preview` (the URL, with its parameters
-//! decoded; `state` and `nonce` are already stored) → `GET /options/go` (the redirect).
+//! decoded; `state` and `nonce` are already in the pending-login cookie) → `GET /options/go`
+//! (the redirect).
 //!
 //! Choices made here: `openid` is always sent (the hub answers `invalid_request` without it, and
 //! `openidconnect` adds it anyway); when a data provider's scope is chosen, the login is a "data"
@@ -22,6 +23,7 @@ use serde::Serialize;
 
 use crate::error::SpError;
 use crate::hub::ApiVersion;
+use crate::journal::Http;
 use crate::login::{ACR_LEVELS, AuthorizeRequest, prepare_authorization};
 use crate::session::Purpose;
 use crate::startup::AppState;
@@ -35,7 +37,7 @@ pub struct ScopeGroup {
     pub scopes: &'static [(&'static str, &'static str)],
 }
 
-/// Every scope the demo hub knows (SPEC §4.6), grouped as FranceConnect documents them.
+/// Every scope the demo hub knows, grouped as FranceConnect documents them.
 pub const SCOPE_GROUPS: &[ScopeGroup] = &[
     ScopeGroup {
         title: "Identité pivot",
@@ -123,21 +125,7 @@ pub async fn options_get(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, SpError> {
     let chosen = if query.is_empty() {
-        AuthorizeRequest {
-            purpose: Purpose::Identity,
-            api_version: ApiVersion::V2,
-            scopes: app
-                .config
-                .scopes
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
-            acr_values: app.config.acr_values.clone(),
-            prompts: Vec::new(),
-            amr: false,
-            idp_hint: None,
-            pkce: false,
-        }
+        defaults(&app)
     } else {
         parse_options(&query, &app.config.acr_values)?
     };
@@ -173,21 +161,57 @@ pub async fn options_get(
     app.pages.render("options.html", &context)
 }
 
+/// The form's first state: the configured identity scopes and level, v2, nothing else.
+fn defaults(app: &AppState) -> AuthorizeRequest {
+    AuthorizeRequest {
+        purpose: Purpose::Identity,
+        api_version: ApiVersion::V2,
+        scopes: app
+            .config
+            .scopes
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        acr_values: app.config.acr_values.clone(),
+        prompts: Vec::new(),
+        amr: false,
+        idp_hint: None,
+        pkce: false,
+    }
+}
+
 /// `GET /options/preview`: builds the authorize request (a fresh `state` and `nonce`, stored for
 /// the callback) and shows it before leaving.
 pub async fn options_preview_get(
     app: web::Data<AppState>,
     session: Session,
+    http: Http,
     request: HttpRequest,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, SpError> {
     let wanted = parse_options(&query, &app.config.acr_values)?;
-    let authorize_url = prepare_authorization(&app, &session, &wanted).await?;
+    let pending = prepare_authorization(&app, &http, &wanted).await?;
+    let authorize_url = pending.authorize_url.clone();
     let params: Vec<(String, String)> = url::Url::parse(&authorize_url)
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
     let endpoint = authorize_url.split('?').next().unwrap_or("").to_owned();
 
+    let mut context = app.pages.context(&session)?;
+    context.insert("authorize_url", &authorize_url);
+    context.insert("endpoint", &endpoint);
+    context.insert("params", &params);
+    context.insert("notes", &notes(&wanted));
+    context.insert("version", wanted.api_version.as_str());
+    context.insert("edit_query", request.query_string());
+    let mut page = app.pages.render("options_preview.html", &context)?;
+    page.add_cookie(&app.pending.cookie(&pending)?)
+        .map_err(|e| SpError::Session(e.to_string()))?;
+    Ok(page)
+}
+
+/// What the tester should know about the options chosen.
+fn notes(wanted: &AuthorizeRequest) -> Vec<&'static str> {
     let mut notes = Vec::new();
     if wanted.pkce {
         notes.push(
@@ -218,15 +242,7 @@ pub async fn options_preview_get(
              appellera le fournisseur de données avec le jeton d'accès.",
         );
     }
-
-    let mut context = app.pages.context(&session)?;
-    context.insert("authorize_url", &authorize_url);
-    context.insert("endpoint", &endpoint);
-    context.insert("params", &params);
-    context.insert("notes", &notes);
-    context.insert("version", wanted.api_version.as_str());
-    context.insert("edit_query", request.query_string());
-    app.pages.render("options_preview.html", &context)
+    notes
 }
 
 /// Reads the options form. Unknown fields are ignored; a bad value is a 400 with nothing stored.
@@ -234,75 +250,33 @@ pub fn parse_options(
     pairs: &[(String, String)],
     default_acr: &str,
 ) -> Result<AuthorizeRequest, SpError> {
-    let bad = |what: String| SpError::BadRequest(what);
     let single = |name: &str| -> Result<Option<&str>, SpError> {
         let mut values = pairs
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(bad(format!("parameter {name} is repeated")));
+        match (values.next(), values.next()) {
+            (_, Some(_)) => Err(bad(format!("paramètre {name} répété"))),
+            (first, None) => Ok(first),
         }
-        Ok(first)
     };
-
-    let mut scopes: Vec<String> = Vec::new();
-    for (_, scope) in pairs.iter().filter(|(k, _)| k == "scope") {
-        let known = scope == "openid"
-            || SCOPE_GROUPS
-                .iter()
-                .any(|g| g.scopes.iter().any(|(s, _)| s == scope));
-        if !known {
-            return Err(bad(format!("unknown scope {scope:?}")));
-        }
-        if !scopes.contains(scope) {
-            scopes.push(scope.clone());
-        }
-    }
+    let known_scope = |s: &str| s == "openid" || SCOPE_GROUPS.iter().any(|g| g.has(s));
+    let scopes = many(pairs, "scope", known_scope)?;
     let acr_values = match single("acr")? {
         None | Some("") => default_acr.to_owned(),
         Some(acr) if ACR_LEVELS.contains(&acr) => acr.to_owned(),
-        Some(acr) => return Err(bad(format!("unknown eIDAS level {acr:?}"))),
-    };
-    let mut prompts: Vec<String> = Vec::new();
-    for (_, prompt) in pairs.iter().filter(|(k, _)| k == "prompt") {
-        if prompt != "login" && prompt != "consent" {
-            return Err(bad(format!("unknown prompt {prompt:?}")));
-        }
-        if !prompts.contains(prompt) {
-            prompts.push(prompt.clone());
-        }
-    }
-    let idp_hint = match single("idp_hint")?.map(str::trim) {
-        None | Some("") => None,
-        Some(hint)
-            if hint.len() <= MAX_IDP_HINT
-                && hint
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) =>
-        {
-            Some(hint.to_owned())
-        }
-        Some(_) => {
-            return Err(bad(format!(
-                "idp_hint must be at most {MAX_IDP_HINT} letters, digits, '-', '_', '.' or ':'"
-            )));
-        }
+        Some(acr) => return Err(bad(format!("niveau eIDAS inconnu : {}", quoted(acr)))),
     };
     let api_version = match single("version")? {
         None | Some("v2") => ApiVersion::V2,
         Some("v1") => ApiVersion::V1,
-        Some(other) => return Err(bad(format!("unknown API version {other:?}"))),
+        Some(other) => return Err(bad(format!("version d'API inconnue : {}", quoted(other)))),
     };
-    let is_data_scope = |scope: &String| {
-        SCOPE_GROUPS
-            .iter()
-            .filter(|g| g.data_provider)
-            .any(|g| g.scopes.iter().any(|(s, _)| s == scope))
-    };
+    let data = scopes
+        .iter()
+        .any(|s| SCOPE_GROUPS.iter().any(|g| g.data_provider && g.has(s)));
     Ok(AuthorizeRequest {
-        purpose: if scopes.iter().any(is_data_scope) {
+        purpose: if data {
             Purpose::Data
         } else {
             Purpose::Identity
@@ -310,11 +284,62 @@ pub fn parse_options(
         api_version,
         scopes,
         acr_values,
-        prompts,
+        prompts: many(pairs, "prompt", |p| p == "login" || p == "consent")?,
         amr: single("amr")?.is_some_and(|v| !v.is_empty()),
-        idp_hint,
+        idp_hint: idp_hint(single("idp_hint")?)?,
         pkce: single("pkce")?.is_some_and(|v| !v.is_empty()),
     })
+}
+
+impl ScopeGroup {
+    fn has(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|(s, _)| *s == scope)
+    }
+}
+
+fn bad(what: String) -> SpError {
+    SpError::BadRequest(what)
+}
+
+/// A value the client wrote, cut short, for an error message.
+fn quoted(text: &str) -> String {
+    format!("« {} »", text.chars().take(40).collect::<String>())
+}
+
+/// Every value of the repeatable field `name`, each known, without duplicates, in order.
+fn many(
+    pairs: &[(String, String)],
+    name: &str,
+    known: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, SpError> {
+    let mut values: Vec<String> = Vec::new();
+    for (_, value) in pairs.iter().filter(|(k, _)| k == name) {
+        if !known(value) {
+            return Err(bad(format!("{name} inconnu : {}", quoted(value))));
+        }
+        if !values.contains(value) {
+            values.push(value.clone());
+        }
+    }
+    Ok(values)
+}
+
+/// An IdP uid or slug: short, letters, digits and a few separators.
+fn idp_hint(value: Option<&str>) -> Result<Option<String>, SpError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(hint)
+            if hint.len() <= MAX_IDP_HINT
+                && hint
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) =>
+        {
+            Ok(Some(hint.to_owned()))
+        }
+        Some(_) => Err(bad(format!(
+            "idp_hint : au plus {MAX_IDP_HINT} lettres, chiffres, « - », « _ », « . » ou « : »"
+        ))),
+    }
 }
 
 #[cfg(test)]

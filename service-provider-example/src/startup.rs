@@ -1,25 +1,30 @@
-//! Wiring: the application state, the routes and the HTTP server (SPEC §7, §8).
+//! Wiring: the application state, the routes and the HTTP server.
 //!
-//! Everything expensive (templates, the back-channel client, the session key) is built once here
-//! and injected with `web::Data`. Nothing talks to the hub at startup: discovery happens on the
-//! first login, so the SP starts even when the hub is not up yet.
+//! Everything expensive (templates, the back-channel client, the keys of the cookies) is built
+//! once here and injected with `web::Data`. Nothing talks to the hub at startup: discovery happens
+//! on the first login, so the SP starts even when the hub is not up yet. Time comes from an
+//! injected [`Clock`] (tests move it by hand).
+//!
+//! Middlewares, from the outside in: the request log, the security headers, the session, the
+//! French error pages, the journal (inside the session, which saves what it writes).
 
-use std::future::Future;
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::cookie::Key;
-use actix_web::dev::{Server, ServerHandle, Service, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use fc_plumbing::{BackChannel, MemorySessionStore, UrlRewrite};
-use openidconnect::{ClientId, ClientSecret, IssuerUrl, RedirectUrl};
+use fc_plumbing::{BackChannel, Clock, MemorySessionStore, SessionLimits, UrlRewrite};
 
 use crate::config::Config;
-use crate::error::SpError;
+use crate::error::{SpError, french_error_pages};
+use crate::health::PeerHealth;
 use crate::hub::Hub;
-use crate::journal::JournalStore;
+use crate::journal::{JournalLimits, JournalStore};
 use crate::pages::Pages;
-use crate::{callback, data, home, identity, journal, login, logout, options, pages};
+use crate::pending::PendingLogins;
+use crate::{callback, data, health, home, identity, journal, login, logout, options, pages};
 
 /// Name of the SP's session cookie (each program of the demo has its own: cookies ignore ports).
 pub const SESSION_COOKIE: &str = "sp_session";
@@ -31,11 +36,15 @@ const BACK_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 /// What every handler can reach.
 pub struct AppState {
     pub config: Config,
+    pub clock: Clock,
     pub hub: Hub,
     pub back_channel: BackChannel,
     pub pages: Pages,
     /// Every session's journal of exchanges (the session only holds the journal id).
     pub journals: JournalStore,
+    /// The logins in progress, in their encrypted cookies.
+    pub pending: PendingLogins,
+    pub health: PeerHealth,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,56 +52,87 @@ pub enum StartupError {
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("templates: {0}")]
-    Templates(#[from] tera::Error),
+    Templates(String),
     #[error("back-channel client: {0}")]
     BackChannel(#[from] fc_plumbing::BackChannelError),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
 }
 
+/// Memory held by the stores, against their budgets (bytes as the entries weigh themselves).
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// Sessions held: (fresh, active).
+    pub sessions: (usize, usize),
+    pub session_bytes: usize,
+    pub session_budget: usize,
+    /// Journals held: (fresh, established).
+    pub journals: (usize, usize),
+    pub journal_bytes: usize,
+    pub journal_budget: usize,
+}
+
 pub struct Application {
     port: u16,
     server: Server,
+    stores: Stores,
+}
+
+/// The program's in-memory stores, to measure them (tests, benchmarks); cheap to clone.
+#[derive(Clone)]
+pub struct Stores {
+    state: web::Data<AppState>,
+    sessions: MemorySessionStore,
 }
 
 impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Application, StartupError> {
+        Self::build_with_clock(config, listener, Clock::system()).await
+    }
+
+    /// [`Application::build`] with a given clock (tests use `Clock::manual()`).
+    pub async fn build_with_clock(
+        config: Config,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(app_state(config)?);
-        // At most `max_sessions` sessions are kept (the oldest are evicted): sized for every
-        // browser in flight, or journeys would lose their state between authorize and callback.
-        let store = {
-            let store = MemorySessionStore::new(
-                fc_plumbing::SessionLimits::with_caps(state.config.max_sessions, 64),
-                fc_plumbing::Clock::system(),
-            );
-            store.spawn_sweepers();
-            store
-        };
+        let state = web::Data::new(app_state(config, clock.clone())?);
+        state.journals.spawn_sweepers();
+        let sessions = MemorySessionStore::new(
+            SessionLimits::with_caps(state.config.max_sessions, state.config.session_megabytes),
+            clock,
+        );
+        sessions.spawn_sweepers();
         // One key for every worker: a key generated inside the factory would differ per worker.
         let key = Key::generate();
-        let secure = state.config.cookie_secure;
+        let (app_data, store) = (state.clone(), sessions.clone());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(journal::record))
+                .wrap(from_fn(french_error_pages))
                 .wrap(fc_plumbing::session::middleware(
                     store.clone(),
                     key.clone(),
                     SESSION_COOKIE,
-                    secure,
+                    app_data.config.cookie_secure,
                     SESSION_IDLE_SECS,
                 ))
                 .wrap(fc_plumbing::web::security_headers())
-                .wrap_fn(log_request)
-                .app_data(state.clone())
-                .app_data(
-                    web::QueryConfig::default()
-                        .error_handler(|e, _| SpError::BadRequest(e.to_string()).into()),
-                )
+                .wrap(from_fn(fc_plumbing::request_log::log))
+                .app_data(app_data.clone())
+                .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                    SpError::BadRequest("paramètres de l'adresse illisibles".into()).into()
+                }))
                 .configure(routes)
         })
         .listen(listener)?
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            stores: Stores { state, sessions },
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -103,8 +143,27 @@ impl Application {
         self.server.handle()
     }
 
+    pub fn stores(&self) -> Stores {
+        self.stores.clone()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+impl Stores {
+    /// What the session and journal stores hold now.
+    pub fn memory(&self) -> Memory {
+        let limits = self.sessions.limits();
+        Memory {
+            sessions: self.sessions.counts(),
+            session_bytes: self.sessions.bytes(),
+            session_budget: limits.fresh.max_bytes + limits.active.max_bytes,
+            journals: self.state.journals.counts(),
+            journal_bytes: self.state.journals.bytes(),
+            journal_budget: self.state.journals.limits().max_bytes(),
+        }
     }
 }
 
@@ -130,43 +189,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/journal", web::get().to(journal::journal_get))
         .route("/journal.json", web::get().to(journal::journal_json_get))
+        .route("/health", web::get().to(health::health_get))
         .route(
             "/static/demo.css",
             web::get().to(fc_plumbing::assets::css_get),
         )
         .route("/static/sp.css", web::get().to(pages::sp_css_get))
-        .route("/static/sp.js", web::get().to(pages::sp_js_get));
+        .route("/static/sp.js", web::get().to(pages::sp_js_get))
+        .route("/static/favicon.svg", web::get().to(pages::favicon_get))
+        .route("/favicon.ico", web::get().to(pages::favicon_get));
 }
 
-/// One log line per request: method, path, status, duration. Never the query string: it carries
-/// authorization codes, states and, at logout, a whole ID token.
-fn log_request<S>(
-    request: ServiceRequest,
-    service: &S,
-) -> impl Future<Output = Result<ServiceResponse, actix_web::Error>> + use<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let method = request.method().to_string();
-    let path = request.path().to_owned();
-    let started = Instant::now();
-    let response = service.call(request);
-    async move {
-        let response = response.await?;
-        let status = response.status().as_u16();
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        tracing::info!(method, path, status, ms, "request");
-        Ok(response)
-    }
-}
-
-fn app_state(config: Config) -> Result<AppState, StartupError> {
-    let bad = |what: &str, e: &dyn std::fmt::Display| StartupError::Config(format!("{what}: {e}"));
-    let issuer = IssuerUrl::new(config.issuer()).map_err(|e| bad("hub_url", &e))?;
-    let redirect_uri =
-        RedirectUrl::new(config.redirect_uri()).map_err(|e| bad("public_url", &e))?;
-    url::Url::parse(&config.dp_url).map_err(|e| bad("dp_url", &e))?;
-
+fn app_state(config: Config, clock: Clock) -> Result<AppState, StartupError> {
+    url::Url::parse(&config.dp_url).map_err(|e| StartupError::Config(format!("dp_url: {e}")))?;
     let mut rewrites = Vec::new();
     if let Some(internal) = &config.hub_internal_url {
         rewrites.push(UrlRewrite::new(config.hub_url.clone(), internal.clone()));
@@ -174,25 +209,17 @@ fn app_state(config: Config) -> Result<AppState, StartupError> {
     if let Some(internal) = &config.dp_internal_url {
         rewrites.push(UrlRewrite::new(config.dp_url.clone(), internal.clone()));
     }
-    let back_channel = BackChannel::new(BACK_CHANNEL_TIMEOUT, rewrites)?;
-
-    let hub = Hub::new(
-        issuer,
-        config.hub_url.clone(),
-        ClientId::new(config.client_id.clone()),
-        ClientSecret::new(config.client_secret.clone()),
-        redirect_uri,
-        back_channel.clone(),
-    );
-    let journals = JournalStore::new(
-        config.max_journals,
-        Duration::from_secs(SESSION_IDLE_SECS.unsigned_abs()),
-    );
+    let idle = Duration::from_secs(SESSION_IDLE_SECS.unsigned_abs());
+    let journals = JournalLimits::with_caps(config.max_journals, config.journal_megabytes, idle);
+    let login_timeout = Duration::from_secs(config.login_timeout_secs.max(1));
     Ok(AppState {
+        hub: Hub::new(&config, clock.clone()).map_err(StartupError::Config)?,
+        back_channel: BackChannel::new(BACK_CHANNEL_TIMEOUT, rewrites)?,
+        pages: Pages::new().map_err(StartupError::Templates)?,
+        journals: JournalStore::new(journals, clock.clone()),
+        pending: PendingLogins::new(login_timeout, config.cookie_secure, clock.clone()),
+        health: PeerHealth::new(&config, clock.clone()),
         config,
-        hub,
-        back_channel,
-        pages: Pages::new()?,
-        journals,
+        clock,
     })
 }

@@ -105,15 +105,15 @@ async fn userinfo_about_another_person_is_refused() {
 async fn a_hostile_error_description_is_shown_escaped() {
     let app = spawn_app().await;
     app.hub.set(Behaviour {
-        authorize_error: Some(("access_denied".into(), "<script>alert(1)</script>".into())),
+        authorize_error: Some(("invalid_scope".into(), "<script>alert(1)</script>".into())),
         ..Behaviour::default()
     });
 
     let callback = app.login("/login").await;
 
     assert_eq!(callback.status, 400);
-    assert!(callback.body.contains("access_denied"));
-    assert!(callback.body.contains("annulé la connexion"));
+    assert!(callback.body.contains("invalid_scope"));
+    assert!(callback.body.contains("ne l&#x27;autorise pas à recevoir"));
     assert!(!callback.body.contains("<script>alert(1)</script>"));
     assert!(
         callback

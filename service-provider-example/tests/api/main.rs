@@ -4,8 +4,12 @@
 // Test helpers are not `#[test]` functions, so clippy's test exemption does not reach them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod algorithms;
+mod floods;
 mod flow;
+mod health;
 mod helpers;
 mod hostile;
 mod options;
+mod pages;
 mod stub_hub;

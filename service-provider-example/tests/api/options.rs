@@ -92,6 +92,9 @@ async fn each_option_shapes_the_authorize_url_shown_before_leaving() {
 
     assert_eq!(go.status, 302);
     assert_eq!(go.location.as_deref(), Some(url.as_str()));
+    // Back from the hub, the journal shows the redirect that left.
+    let at_hub = app.get(&url).await;
+    app.get(&at_hub.location.unwrap()).await;
     let journal = app.get("/journal.json").await;
     assert!(
         journal.body.contains("fia1v2"),

@@ -1,8 +1,9 @@
 //! A stub FranceConnect hub (and data provider) for the tests: discovery, JWKS, authorize, token,
 //! userinfo, end-session, plus the data provider's resource and exchanges, and the v1 surface
 //! (`/api/v1/authorize|token|userinfo|logout`: HS256 ID token with the hub URL as issuer, plain
-//! JSON userinfo). Each test can make it hostile (wrong nonce, iss, aud, signature, expiry…)
-//! through [`Behaviour`].
+//! JSON userinfo). Each test can make it hostile (wrong nonce, iss, aud, signature, expiry,
+//! algorithm, unknown key, keys unavailable…) through [`Behaviour`]. Its keys are ES256 only (no
+//! RSA key to generate: tests start fast).
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use fc_plumbing::jose::{Jwa, KeySet, Signer, sign_jwt};
+use fc_plumbing::jose::{EcKey, Signer, sign_jwt};
 use serde_json::{Value, json};
 
 pub const SUB: &str = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1";
@@ -29,6 +30,14 @@ pub struct Behaviour {
     pub userinfo_other_sub: bool,
     /// `/authorize` answers with this error and description.
     pub authorize_error: Option<(String, String)>,
+    /// The ID token is signed HS256 with the SP's client secret (algorithm confusion).
+    pub hs256_id_token: bool,
+    /// The userinfo JWT is signed HS256 with the SP's client secret.
+    pub hs256_userinfo: bool,
+    /// The ID token is signed with a key whose `kid` the JWKS never lists.
+    pub unknown_kid: bool,
+    /// The JWKS endpoint answers 503.
+    pub jwks_down: bool,
 }
 
 /// The v1 HS256 key when the stub signs with a secret that is not the SP's.
@@ -38,12 +47,17 @@ pub struct StubState {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
-    keys: Mutex<KeySet>,
-    foreign_keys: KeySet,
+    keys: Mutex<EcKey>,
+    /// Same `kid` as `keys`, another key: a bad signature.
+    foreign_key: EcKey,
+    /// A `kid` the JWKS never lists.
+    stranger_key: EcKey,
     /// code → nonce of the authorize request.
     codes: Mutex<HashMap<String, String>>,
     access_tokens: Mutex<Vec<String>>,
     pub token_calls: AtomicUsize,
+    pub jwks_calls: AtomicUsize,
+    pub discovery_calls: AtomicUsize,
     /// The form of the last token request.
     pub last_token_form: Mutex<HashMap<String, String>>,
     /// The path of every authorize request received, in order.
@@ -68,11 +82,14 @@ impl StubHub {
             issuer: format!("{url}/api/v2"),
             client_id: client_id.into(),
             client_secret: client_secret.into(),
-            keys: Mutex::new(KeySet::generate("stub").unwrap()),
-            foreign_keys: KeySet::generate("stub").unwrap(),
+            keys: Mutex::new(EcKey::generate("stub:ES256")),
+            foreign_key: EcKey::generate("stub:ES256"),
+            stranger_key: EcKey::generate("stranger:ES256"),
             codes: Mutex::default(),
             access_tokens: Mutex::default(),
             token_calls: AtomicUsize::new(0),
+            jwks_calls: AtomicUsize::new(0),
+            discovery_calls: AtomicUsize::new(0),
             last_token_form: Mutex::default(),
             authorize_paths: Mutex::default(),
             behaviour: Mutex::default(),
@@ -100,6 +117,7 @@ impl StubHub {
                     web::get().to(dp_resource),
                 )
                 .route("/exchanges/{id}", web::get().to(dp_exchanges))
+                .route("/health", web::get().to(HttpResponse::Ok))
         })
         .workers(1)
         .listen(listener)
@@ -114,13 +132,27 @@ impl StubHub {
         *self.state.behaviour.lock().unwrap() = behaviour;
     }
 
-    /// New signing keys with new `kid`s, as a hub rotating its keys would.
+    /// A new signing key with a new `kid`, as a hub rotating its keys would.
     pub fn rotate_keys(&self) {
-        *self.state.keys.lock().unwrap() = KeySet::generate("stub-rotated").unwrap();
+        let kid = format!("stub-{}:ES256", fc_plumbing::random::token(4));
+        *self.state.keys.lock().unwrap() = EcKey::generate(kid);
+    }
+
+    /// A new signing key under the same `kid` (a hub that reuses its key names).
+    pub fn rotate_keys_same_kid(&self) {
+        *self.state.keys.lock().unwrap() = EcKey::generate("stub:ES256");
     }
 
     pub fn token_calls(&self) -> usize {
         self.state.token_calls.load(Ordering::SeqCst)
+    }
+
+    pub fn jwks_calls(&self) -> usize {
+        self.state.jwks_calls.load(Ordering::SeqCst)
+    }
+
+    pub fn discovery_calls(&self) -> usize {
+        self.state.discovery_calls.load(Ordering::SeqCst)
     }
 
     pub fn last_token_form(&self) -> HashMap<String, String> {
@@ -142,6 +174,7 @@ fn now() -> i64 {
 }
 
 async fn discovery(state: web::Data<StubState>) -> HttpResponse {
+    state.discovery_calls.fetch_add(1, Ordering::SeqCst);
     let i = &state.issuer;
     HttpResponse::Ok().json(json!({
         "issuer": i,
@@ -161,7 +194,11 @@ async fn discovery(state: web::Data<StubState>) -> HttpResponse {
 }
 
 async fn jwks(state: web::Data<StubState>) -> HttpResponse {
-    HttpResponse::Ok().json(state.keys.lock().unwrap().jwks())
+    state.jwks_calls.fetch_add(1, Ordering::SeqCst);
+    if state.behaviour.lock().unwrap().jwks_down {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    HttpResponse::Ok().json(json!({"keys": [state.keys.lock().unwrap().public_jwk()]}))
 }
 
 async fn authorize(
@@ -256,7 +293,7 @@ fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> 
         "sub": SUB, "acr": "eidas1", "amr": ["pwd"],
         "nonce": if b.wrong_nonce { "a-nonce-that-was-never-sent-by-the-sp".to_owned() } else { nonce },
     });
-    let id_token = if v1 {
+    let id_token = if v1 || b.hs256_id_token {
         let secret = if b.bad_signature {
             WRONG_SECRET
         } else {
@@ -264,13 +301,13 @@ fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> 
         };
         sign_jwt(&Signer::Hmac(secret), &claims).unwrap()
     } else {
-        let keys = state.keys.lock().unwrap();
-        let signing = if b.bad_signature {
-            &state.foreign_keys
-        } else {
-            &*keys
+        let key = state.keys.lock().unwrap().clone();
+        let signing = match (b.bad_signature, b.unknown_kid) {
+            (true, _) => &state.foreign_key,
+            (_, true) => &state.stranger_key,
+            _ => &key,
         };
-        sign_jwt(&signing.signer(Jwa::ES256, ""), &claims).unwrap()
+        sign_jwt(&Signer::Ec(signing), &claims).unwrap()
     };
     let access_token = fc_plumbing::random::token(32);
     state
@@ -326,7 +363,11 @@ async fn userinfo(state: web::Data<StubState>, request: HttpRequest) -> HttpResp
         "birthplace": "95277", "birthcountry": "99100", "email": "melaine.trois@example.fr",
         "preferred_username": "",
     });
-    let jwt = sign_jwt(&state.keys.lock().unwrap().signer(Jwa::ES256, ""), &claims).unwrap();
+    let jwt = if b.hs256_userinfo {
+        sign_jwt(&Signer::Hmac(&state.client_secret), &claims).unwrap()
+    } else {
+        sign_jwt(&Signer::Ec(&state.keys.lock().unwrap()), &claims).unwrap()
+    };
     HttpResponse::Ok().content_type("application/jwt").body(jwt)
 }
 
@@ -346,12 +387,17 @@ async fn dp_resource(state: web::Data<StubState>, request: HttpRequest) -> HttpR
             .insert_header(("WWW-Authenticate", "Bearer error=\"invalid_token\""))
             .json(json!({"error": "invalid_token"}));
     }
-    HttpResponse::Ok().json(json!({"rfr": 28000, "nbPart": 1.5, "sitFam": "C"}))
+    HttpResponse::Ok().json(json!({
+        "rfr": 28000, "nbPart": 1.5, "sitFam": "C",
+        "pac": {"nbPac": 1, "enfants": 1, "invalides": 0, "rattaches": 0},
+        "aft": "12 RUE DE LA REPUBLIQUE 95200 SARCELLES",
+        "cnam": {"paiements_ij": 1250.4},
+    }))
 }
 
 async fn dp_exchanges(state: web::Data<StubState>, id: web::Path<String>) -> HttpResponse {
     let jwt = sign_jwt(
-        &state.keys.lock().unwrap().signer(Jwa::ES256, ""),
+        &Signer::Ec(&state.keys.lock().unwrap()),
         &json!({"iss": state.issuer, "token_introspection": {"active": true}}),
     )
     .unwrap();

@@ -1,0 +1,211 @@
+//! What a request adds to its journal, written in one place after the handler ran: the browser
+//! redirects of the journey, then the server-to-server exchanges the request's [`Recorder`]
+//! captured, each named after its step, with its JWTs decoded.
+//!
+//! Browser redirects are seen here, not in the steps: the callbacks arriving from FranceConnect
+//! (`/oidc-callback`, `/logout-callback`) and the redirects leaving for it. The redirect *to*
+//! `/authorize` is written when the browser comes back: the encrypted pending-login cookie
+//! carries its URL and time, so a browser that never comes back costs the server nothing.
+//!
+//! A journal is created only for a browser that comes back with such a cookie; a request whose
+//! session has no journal and that brings none records nothing (a flood of cookie-less requests
+//! leaves no state behind).
+
+use std::sync::Arc;
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+use serde_json::Value;
+
+use super::data_provider;
+use super::exchange::{Exchange, jwt_view, valid_signature};
+use super::recorder::{Recorder, Verdict};
+use crate::french::utc_timestamp;
+use crate::session::Purpose;
+use crate::startup::AppState;
+
+/// The session key holding the journal id (the entries live in the journal store).
+const SESSION_KEY: &str = "journal_id";
+const TO_HUB: &str = "SP → navigateur → FranceConnect";
+const FROM_HUB: &str = "FranceConnect → navigateur → SP";
+const SP_TO_HUB: &str = "SP → FranceConnect";
+
+/// The middleware: `App::new().wrap(from_fn(journal::record))`, inside the session middleware.
+pub async fn record(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(app) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(request).await;
+    };
+    let recorder = Arc::new(Recorder::new(app.clock.clone()));
+    request.extensions_mut().insert(recorder.clone());
+    let known_id = journal_id(&request.get_session());
+    let (mut exchanges, returning) = arrivals(&app, &request, &recorder);
+
+    let response = next.call(request).await?;
+
+    let (calls, verdicts) = recorder.take();
+    exchanges.extend(
+        calls
+            .into_iter()
+            .map(|call| labelled(&app, call, &verdicts)),
+    );
+    exchanges.extend(departure(&app, &response, &recorder));
+    let id = match known_id {
+        Some(id) => id,
+        None if returning && !exchanges.is_empty() => fc_plumbing::random::token(16),
+        None => return Ok(response),
+    };
+    let from_data_provider = data_provider::exchanges(&app, &exchanges).await;
+    exchanges.extend(from_data_provider);
+    let session = response.request().get_session();
+    keep(&session, &id);
+    app.journals.append(&id, established(&session), exchanges);
+    Ok(response)
+}
+
+/// The journal id of this session, if it has one (an unreadable value counts as none).
+pub fn journal_id(session: &Session) -> Option<String> {
+    session.get::<String>(SESSION_KEY).ok().flatten()
+}
+
+/// Attaches the journal to the session again when the handler cleared it (logout), so the whole
+/// journey stays readable.
+fn keep(session: &Session, id: &str) {
+    if journal_id(session).as_deref() != Some(id)
+        && let Err(e) = session.insert(SESSION_KEY, id)
+    {
+        tracing::warn!("journal id not kept in the session: {e}");
+    }
+}
+
+fn established(session: &Session) -> bool {
+    matches!(
+        session.get::<bool>(fc_plumbing::session::ESTABLISHED),
+        Ok(Some(true))
+    )
+}
+
+/// The browser coming back from FranceConnect: for a login, the redirect that sent it there
+/// (from its pending-login cookie) and the callback. Also whether it brought such a cookie.
+fn arrivals(
+    app: &AppState,
+    request: &ServiceRequest,
+    recorder: &Recorder,
+) -> (Vec<Exchange>, bool) {
+    let url = format!(
+        "{}{}",
+        app.config.public_url.trim_end_matches('/'),
+        request.uri()
+    );
+    match request.path() {
+        "/oidc-callback" => {
+            let pending = app.pending.peek(request.request());
+            let mut exchanges: Vec<Exchange> = pending
+                .iter()
+                .map(|p| {
+                    let step = match p.purpose {
+                        Purpose::Identity => {
+                            "Redirection vers FranceConnect pour s'identifier (authorize)"
+                        }
+                        Purpose::Data => {
+                            "Redirection vers FranceConnect pour autoriser l'accès aux données (authorize)"
+                        }
+                    };
+                    Exchange::browser(step, TO_HUB, &p.authorize_url, utc_timestamp(p.left_at_ms))
+                })
+                .collect();
+            let step = "Retour de FranceConnect sur redirect_uri (callback)";
+            exchanges.push(Exchange::browser(step, FROM_HUB, &url, recorder.now()));
+            (exchanges, pending.is_some())
+        }
+        "/logout-callback" => {
+            let step = "Retour de FranceConnect après la déconnexion (post_logout_redirect_uri)";
+            (
+                vec![Exchange::browser(step, FROM_HUB, &url, recorder.now())],
+                false,
+            )
+        }
+        _ => (Vec::new(), false),
+    }
+}
+
+/// A redirect leaving for FranceConnect, other than to `/authorize` (written on return).
+fn departure<B>(
+    app: &AppState,
+    response: &ServiceResponse<B>,
+    recorder: &Recorder,
+) -> Option<Exchange> {
+    let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
+    let to_hub = response.status().is_redirection()
+        && location.starts_with(app.config.hub_url.trim_end_matches('/'))
+        && !location.contains("/authorize");
+    to_hub.then(|| {
+        let mut exchange = Exchange::browser(
+            "Redirection vers FranceConnect pour se déconnecter (session/end)",
+            TO_HUB,
+            location,
+            recorder.now(),
+        );
+        exchange.status = Some(response.status().as_u16());
+        exchange
+    })
+}
+
+/// A back-channel call named after its step, with the JWT it brought decoded and the verdict
+/// of the check that decided.
+fn labelled(app: &AppState, mut call: Exchange, verdicts: &[Verdict]) -> Exchange {
+    let path = url::Url::parse(&call.url)
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default();
+    let under = |base: &str| call.url.starts_with(base.trim_end_matches('/'));
+    let (step, actors) = match hub_step(&path) {
+        Some(step) if under(&app.config.hub_url) => (step, SP_TO_HUB),
+        _ if under(&app.config.dp_url) => (
+            "Appel du fournisseur de données avec le jeton d'accès",
+            "SP → fournisseur de données",
+        ),
+        _ => ("Appel de FranceConnect", SP_TO_HUB),
+    };
+    call.step = step.into();
+    call.actors = actors.into();
+    if let Some((label, jwt)) = received_jwt(&call) {
+        let verdict = match verdicts.iter().find(|v| v.jwt == jwt) {
+            Some(Verdict { refused: None, .. }) => valid_signature(&jwt),
+            Some(Verdict {
+                refused: Some(why), ..
+            }) => format!("REFUSÉ : {why}"),
+            None => "Non vérifié : le parcours s'est arrêté avant".to_owned(),
+        };
+        call.jwts.push(jwt_view(label, &jwt, verdict));
+    }
+    call
+}
+
+/// The step of a call to one of the hub's endpoints, named by the end of its path.
+fn hub_step(path: &str) -> Option<&'static str> {
+    Some(match path.rsplit('/').next().unwrap_or("") {
+        "token" => "Échange du code contre les jetons (token)",
+        "userinfo" => "Informations sur l'utilisateur (userinfo)",
+        "jwks" => "Clés publiques de FranceConnect (JWKS)",
+        "openid-configuration" => "Découverte de FranceConnect (openid-configuration)",
+        _ => return None,
+    })
+}
+
+/// The JWT of a token answer (its ID token) or of a userinfo answer (the answer itself).
+fn received_jwt(call: &Exchange) -> Option<(&'static str, String)> {
+    let body = call.response_body.as_deref()?.trim();
+    if let Ok(json) = serde_json::from_str::<Value>(body) {
+        let id_token = json.get("id_token")?.as_str()?;
+        return Some(("ID token", id_token.to_owned()));
+    }
+    let compact = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    (body.split('.').count() == 3 && body.chars().all(compact))
+        .then(|| ("Userinfo", body.to_owned()))
+}
