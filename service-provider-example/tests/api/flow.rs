@@ -399,6 +399,18 @@ async fn the_journal_tells_the_whole_journey_in_order_with_curl_for_back_channel
             assert!(entry["status"].is_u64(), "{entry}");
         }
     }
+    assert!(!download.body.contains(app.config.client_secret.expose()));
+    assert!(!download.body.contains("dp-secret"));
+}
+
+#[tokio::test]
+async fn back_channel_calls_come_with_curl_and_the_data_call_with_its_correlation_id() {
+    let app = spawn_app().await;
+    app.login("/data/login").await;
+    app.get("/data").await;
+    let download = app.get("/journal.json").await;
+    let entries = json_of(&download.body);
+    let entries = entries.as_array().unwrap();
     let find = |part: &str| {
         entries
             .iter()

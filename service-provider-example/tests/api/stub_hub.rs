@@ -275,6 +275,27 @@ fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> 
     else {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
     };
+    let id_token = id_token(state, nonce, v1);
+    let access_token = fc_plumbing::random::token(32);
+    state
+        .access_tokens
+        .lock()
+        .unwrap()
+        .push(access_token.clone());
+    let mut answer = json!({
+        "access_token": access_token, "token_type": "Bearer", "expires_in": 60,
+        "id_token": id_token, "scope": "openid given_name family_name",
+    });
+    if v1 {
+        answer.as_object_mut().unwrap().remove("scope");
+    }
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(answer)
+}
+
+/// The ID token for the authorize request that sent `nonce`, as the behaviour wants it.
+fn id_token(state: &StubState, nonce: String, v1: bool) -> String {
     let b = state.behaviour.lock().unwrap().clone();
     let (iat, exp) = if b.expired {
         (now() - 700, now() - 600)
@@ -293,7 +314,7 @@ fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> 
         "sub": SUB, "acr": "eidas1", "amr": ["pwd"],
         "nonce": if b.wrong_nonce { "a-nonce-that-was-never-sent-by-the-sp".to_owned() } else { nonce },
     });
-    let id_token = if v1 || b.hs256_id_token {
+    if v1 || b.hs256_id_token {
         let secret = if b.bad_signature {
             WRONG_SECRET
         } else {
@@ -308,23 +329,7 @@ fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> 
             _ => &key,
         };
         sign_jwt(&Signer::Ec(signing), &claims).unwrap()
-    };
-    let access_token = fc_plumbing::random::token(32);
-    state
-        .access_tokens
-        .lock()
-        .unwrap()
-        .push(access_token.clone());
-    let mut answer = json!({
-        "access_token": access_token, "token_type": "Bearer", "expires_in": 60,
-        "id_token": id_token, "scope": "openid given_name family_name",
-    });
-    if v1 {
-        answer.as_object_mut().unwrap().remove("scope");
     }
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(answer)
 }
 
 fn bearer_is_known(state: &StubState, request: &HttpRequest) -> bool {
