@@ -25,6 +25,7 @@ use super::data_provider;
 use super::exchange::{Exchange, jwt_view, valid_signature};
 use super::recorder::{Recorder, Verdict};
 use crate::french::utc_timestamp;
+use crate::pending::PendingLogin;
 use crate::session::Purpose;
 use crate::startup::AppState;
 
@@ -49,6 +50,9 @@ pub async fn record(
 
     let response = next.call(request).await?;
 
+    if let Some(callback) = exchanges.last_mut() {
+        callback.status = Some(response.status().as_u16());
+    }
     let (calls, verdicts) = recorder.take();
     exchanges.extend(
         calls
@@ -106,33 +110,32 @@ fn arrivals(
     match request.path() {
         "/oidc-callback" => {
             let pending = app.pending.peek(request.request());
-            let mut exchanges: Vec<Exchange> = pending
-                .iter()
-                .map(|p| {
-                    let step = match p.purpose {
-                        Purpose::Identity => {
-                            "Redirection vers FranceConnect pour s'identifier (authorize)"
-                        }
-                        Purpose::Data => {
-                            "Redirection vers FranceConnect pour autoriser l'accès aux données (authorize)"
-                        }
-                    };
-                    Exchange::browser(step, TO_HUB, &p.authorize_url, utc_timestamp(p.left_at_ms))
-                })
-                .collect();
+            let mut exchanges: Vec<Exchange> = pending.iter().map(authorize_redirect).collect();
             let step = "Retour de FranceConnect sur redirect_uri (callback)";
             exchanges.push(Exchange::browser(step, FROM_HUB, &url, recorder.now()));
             (exchanges, pending.is_some())
         }
         "/logout-callback" => {
             let step = "Retour de FranceConnect après la déconnexion (post_logout_redirect_uri)";
-            (
-                vec![Exchange::browser(step, FROM_HUB, &url, recorder.now())],
-                false,
-            )
+            let exchange = Exchange::browser(step, FROM_HUB, &url, recorder.now());
+            (vec![exchange], false)
         }
         _ => (Vec::new(), false),
     }
+}
+
+/// The redirect to `/authorize` that started the login the browser comes back from.
+fn authorize_redirect(pending: &PendingLogin) -> Exchange {
+    let step = match pending.purpose {
+        Purpose::Identity => "Redirection vers FranceConnect pour s'identifier (authorize)",
+        Purpose::Data => {
+            "Redirection vers FranceConnect pour autoriser l'accès aux données (authorize)"
+        }
+    };
+    let at = utc_timestamp(pending.left_at_ms);
+    let mut exchange = Exchange::browser(step, TO_HUB, &pending.authorize_url, at);
+    exchange.status = Some(302);
+    exchange
 }
 
 /// A redirect leaving for FranceConnect, other than to `/authorize` (written on return).
