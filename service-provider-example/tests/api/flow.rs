@@ -294,6 +294,17 @@ async fn the_journal_can_be_downloaded_as_json() {
         &["(authorize)", "(callback)", "(token)", "(userinfo)"],
     );
     assert!(!download.body.contains(app.config.client_secret.expose()));
+    // The redirects carry the SP's own answer: 302 to the hub, 302 from the callback to /me.
+    let entries = json_of(&download.body);
+    for browser_step in ["(authorize)", "(callback)"] {
+        let entry = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["step"].as_str().unwrap().contains(browser_step))
+            .unwrap();
+        assert_eq!(entry["status"], 302, "{entry}");
+    }
 }
 
 #[tokio::test]
