@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod backchannel;
 pub mod clock;
+pub mod french;
 pub mod jose;
 pub mod random;
 pub mod request_log;
