@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod backchannel;
 pub mod jose;
+pub mod jwe;
 pub mod random;
 pub mod session;
 pub mod telemetry;
@@ -15,6 +16,7 @@ pub mod web;
 
 pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};
 pub use jose::{Jwa, KeySet, Signer};
+pub use jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, JweError, KeyAlg};
 pub use session::MemorySessionStore;
 
 /// Where a fixture file is: `fixtures/{relative}` under the working directory when it exists
