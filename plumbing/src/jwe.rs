@@ -410,6 +410,7 @@ pub struct Encrypter {
     alg: KeyAlg,
     enc: ContentEnc,
     extra: Map<String, Value>,
+    minimal: bool,
 }
 
 impl Encrypter {
@@ -418,7 +419,16 @@ impl Encrypter {
             alg,
             enc,
             extra: Map::new(),
+            minimal: false,
         }
+    }
+
+    /// A protected header of exactly `{alg, enc}` (+ `epk` for ECDH-ES), without `cty` and
+    /// `kid`: what FranceConnect's checktoken answer carries. The recipient then tries its keys
+    /// for the algorithm in turn.
+    pub fn minimal_header(mut self) -> Self {
+        self.minimal = true;
+        self
     }
 
     /// Adds a protected header member; the members this module sets (`alg`, `enc`, `cty`,
@@ -450,9 +460,11 @@ impl Encrypter {
         let mut header = Map::new();
         header.insert("alg".into(), json!(self.alg.as_str()));
         header.insert("enc".into(), json!(self.enc.as_str()));
-        header.insert("cty".into(), json!("JWT"));
-        if let Some(kid) = recipient.kid() {
-            header.insert("kid".into(), json!(kid));
+        if !self.minimal {
+            header.insert("cty".into(), json!("JWT"));
+            if let Some(kid) = recipient.kid() {
+                header.insert("kid".into(), json!(kid));
+            }
         }
         header.extend(self.extra.clone());
         seal(
@@ -1370,6 +1382,38 @@ mod tests {
         assert_eq!(out.unwrap().plaintext, jws);
     }
 
+    /// RSA-OAEP-256 and ECDH-ES have no RFC example JWE: these two were made once by jwcrypto
+    /// 1.6.1 (an independent JOSE library; `interop/jose` runs the live cross-check), encrypting
+    /// to the RFC 7516 A.1 RSA key and to RFC 7518 C's Bob. A wrong OAEP hash or a wrong Concat
+    /// KDF input would fail here even though our own round trips agree with themselves.
+    #[test]
+    fn jwes_made_by_another_library_decrypt() {
+        const PLAINTEXT: &str = "aGVhZGVy.cGF5bG9hZA.c2lnbmF0dXJl";
+        const RSA_OAEP_256: &str = concat!(
+            "eyJhbGciOiAiUlNBLU9BRVAtMjU2IiwgImVuYyI6ICJBMjU2R0NNIiwgImN0eSI6ICJKV1QifQ.",
+            "Pm4y8_HI8ftkNkhrx5vz-zdm1SBJrDmFKLJdfkzY8AFHh4KJOt7KxKsyIEC8Ci06sBjiwcapdNAb9GdTQaYb",
+            "HAqAWXv_4Prbel2zjDxmtZ3n1i6QA_kbETMZ-jAgpAYRfjyFRHVF-NYagqCs35IK3dmQ09v-S_R2Tt4OXJ0V",
+            "r6GoTX2Q9Bb0jXoO6ol7hzyz3scwMgAZGkXO0wOIt9cf7kVix19lE8Eef93hvO0VpwySbq_DYEOzXJSipvw3",
+            "7Zn52G4h9vFCRFNKoMAaupSO3n9NV_bpZ-FFJ_yHoT8yFr1Qgpu7KhC7CYds1b2S3W6O1HPDU1CBqdB7yrBJ",
+            "cFVqGQ.dQBCCpb1z47db7-l.MIRqmqXNS8Rq_-abYq1wIcCV3qSdeD-_OwIiKnNK944.P6jslIAZMUyByVorsn8-yQ",
+        );
+        const ECDH_ES: &str = concat!(
+            "eyJhbGciOiJFQ0RILUVTIiwiY3R5IjoiSldUIiwiZW5jIjoiQTI1NkdDTSIsImVwayI6eyJjcnYiOiJQLTI1",
+            "NiIsImt0eSI6IkVDIiwieCI6IlZSNFlnY2xjUlpqUEpzbFFNNDFDOGlGYUduSEM3M1puZDZ2X29uN2czNWsi",
+            "LCJ5IjoiUnkxNWxIOXFfNkdfU3B0TDlfclNIaWNJb3pheGs4Tl8ybHVKYTRjZXBRTSJ9fQ..PEV66hIBfRnM",
+            "7QeV.P2IyC1KOuViboQzFbO9K4eSjcBENizfzRh_K7uYhH8M.yBsA9g0juoWSon7CFmWSxg",
+        );
+        let keys = keys(KeyAlg::RsaOaep256);
+        for (jwe, alg) in [
+            (RSA_OAEP_256, KeyAlg::RsaOaep256),
+            (ECDH_ES, KeyAlg::EcdhEs),
+        ] {
+            let out = decrypt(jwe, &keys, alg, ContentEnc::A256Gcm).unwrap();
+            assert_eq!(out.plaintext, PLAINTEXT, "{alg}");
+            assert_eq!(out.header["cty"], "JWT");
+        }
+    }
+
     #[test]
     fn rfc7638_thumbprint_example() {
         let n = concat!(
@@ -1429,6 +1473,30 @@ mod tests {
                 jwe,
                 encrypt(&jws, &recipient, alg, ContentEnc::A256Gcm).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn a_minimal_header_is_alg_and_enc_only_and_still_decrypts() {
+        let (jws, _) = signed_jwt();
+        for alg in KeyAlg::ALL {
+            let keys = keys_for(alg);
+            let recipient = EncryptionJwk::from_jwks(&keys.jwks(), alg).unwrap();
+            let jwe = Encrypter::new(alg, ContentEnc::A256Gcm)
+                .minimal_header()
+                .encrypt(&jws, &recipient)
+                .unwrap();
+            let header = peek_header(&jwe).unwrap();
+            let mut members: Vec<&String> = header.as_object().unwrap().keys().collect();
+            members.sort_unstable();
+            let expected = if alg == KeyAlg::EcdhEs {
+                vec!["alg", "enc", "epk"]
+            } else {
+                vec!["alg", "enc"]
+            };
+            assert_eq!(members, expected);
+            let out = decrypt(&jwe, &keys, alg, ContentEnc::A256Gcm).unwrap();
+            assert_eq!(out.plaintext, jws);
         }
     }
 
