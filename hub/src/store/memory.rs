@@ -51,6 +51,32 @@ impl MemoryStore {
             .map_err(|e| StoreError::TooLarge(e.weight))
     }
 
+    pub fn incr(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, StoreError> {
+        let key = key.to_owned();
+        let add = |bytes: &mut Vec<u8>| {
+            let now = std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+                .unwrap_or(0)
+                .saturating_add(delta);
+            *bytes = now.to_string().into_bytes();
+            now
+        };
+        loop {
+            if let Some(now) = self.map.update(&key, add) {
+                return Ok(now);
+            }
+            let created = self
+                .map
+                .insert_new(key.clone(), delta.to_string().into_bytes(), ttl)
+                .map_err(|e| StoreError::TooLarge(e.weight))?;
+            if created {
+                return Ok(delta);
+            }
+            // Another caller created it between both steps: add to theirs.
+        }
+    }
+
     pub fn take(&self, key: &str) -> Option<Vec<u8>> {
         self.map.remove(&key.to_owned())
     }
@@ -82,5 +108,6 @@ mod tests {
         contract::put_new_claims_once(&s).await;
         contract::json_values_round_trip(&s).await;
         contract::parallel_claims_have_exactly_one_winner(Arc::new(store().0)).await;
+        contract::counters_add_up_atomically(Arc::new(store().0)).await;
     }
 }

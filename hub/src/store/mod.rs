@@ -82,6 +82,15 @@ impl Store {
         }
     }
 
+    /// Adds `delta` to the counter under `key` (0 when absent) and returns the new value; a new
+    /// counter lives `ttl`. Atomic across every process sharing the store.
+    pub async fn incr(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, StoreError> {
+        match self {
+            Store::Memory(m) => m.incr(key, delta, ttl),
+            Store::Redis(r) => r.incr(key, delta, ttl).await,
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.take(key).await.map(|_| ())
     }
@@ -178,6 +187,31 @@ pub(crate) mod contract {
             winners += usize::from(t.await.unwrap());
         }
         assert_eq!(winners, 1);
+    }
+
+    pub async fn counters_add_up_atomically(store: std::sync::Arc<Store>) {
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(
+                    async move { store.incr("n", 1, Duration::from_secs(30)).await.unwrap() },
+                )
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.unwrap());
+        }
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (1..=20).collect::<Vec<i64>>(),
+            "each caller saw its own value"
+        );
+        assert_eq!(
+            store.incr("n", -5, Duration::from_secs(30)).await.unwrap(),
+            15
+        );
     }
 
     pub async fn json_values_round_trip(store: &Store) {

@@ -91,6 +91,25 @@ impl RedisStore {
         Ok(set.is_some())
     }
 
+    pub async fn incr(&self, key: &str, delta: i64, ttl: Duration) -> Result<i64, StoreError> {
+        let mut c = self.connection.clone();
+        let key = self.key(key);
+        // INCRBY then PEXPIRE NX (Redis 7): the first increment sets the lifetime, later ones
+        // keep it; MULTI makes the pair atomic.
+        let (value,): (i64,) = redis::pipe()
+            .atomic()
+            .incr(&key, delta)
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(millis(ttl))
+            .arg("NX")
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(value)
+    }
+
     pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut c = self.connection.clone();
         c.get_del(self.key(key)).await.map_err(unavailable)
