@@ -7,7 +7,9 @@
 pub mod assets;
 pub mod backchannel;
 pub mod clock;
+pub mod french;
 pub mod jose;
+pub mod jwe;
 pub mod random;
 pub mod request_log;
 pub mod secret;
@@ -21,6 +23,7 @@ pub mod web;
 pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};
 pub use clock::{Clock, ManualClock};
 pub use jose::{Jwa, KeySet, Signer};
+pub use jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, JweError, KeyAlg};
 pub use secret::Secret;
 pub use session::{MemorySessionStore, SessionLimits};
 pub use ttl_map::{Limits, TtlMap};

@@ -110,7 +110,11 @@ impl TestHub {
             .unwrap();
 
         let handles = vec![hub.handle(), idp.handle()];
-        let sessions = hub.sessions();
+        let sessions = hub
+            .sessions()
+            .memory()
+            .cloned()
+            .expect("the tests use the memory store");
         tokio::spawn(hub.run_until_stopped());
         tokio::spawn(idp.run_until_stopped());
         Self {
