@@ -92,7 +92,7 @@ pub async fn oidc_callback_get(
     if !state_matches(&pending.state, callback.state.as_deref()) {
         return Err(SpError::StateMismatch);
     }
-    app.pending.spend(&pending);
+    app.pending.spend(&pending)?;
 
     let mut answer = finish_login(&app, &session, &http, &pending, &callback)
         .await

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::error::SpError;
 use crate::journal::{Http, pretty};
 use crate::startup::AppState;
-use crate::{french, session, tax_data};
+use crate::{formats, session, tax_data};
 
 /// The resource called: the "API Impôt particulier" look-alike, income of 2024.
 pub const DP_RESOURCE: &str = "/situations/ir/assiettes/annrev/2024";
@@ -61,7 +61,7 @@ pub async fn data_get(
     context.insert("grant_scope", &grant.scope);
     context.insert(
         "grant_expires_at",
-        &grant.expires_at.and_then(french::date_time),
+        &grant.expires_at.and_then(formats::date_time),
     );
     app.pages.render("data.html", &context)
 }

@@ -96,7 +96,7 @@ impl PeerHealth {
         for url in urls {
             found.push(probe_one(back_channel, &url).await);
         }
-        let checked_at = crate::french::utc_timestamp(self.clock.now_millis());
+        let checked_at = crate::formats::utc_timestamp(self.clock.now_millis());
         for ((_, state), (status, detail)) in self.states().iter_mut().zip(found) {
             state.status = status;
             state.detail = detail;

@@ -18,7 +18,8 @@ use serde_json::Value;
 use crate::error::SpError;
 use crate::journal::{Http, pretty};
 use crate::startup::AppState;
-use crate::{french, session, userinfo};
+use crate::{formats, session, userinfo};
+use fc_plumbing::french;
 
 /// The outcome of "Recharger userinfo", carried to `/me` in the query (a fixed word, never text).
 #[derive(Debug, Default, Deserialize)]
@@ -48,8 +49,8 @@ pub async fn me_get(
         .id_token_payload
         .get("exp")
         .and_then(Value::as_i64)
-        .and_then(french::date_time);
-    let access_token_expires_at = user.access_token_expires_at.and_then(french::date_time);
+        .and_then(formats::date_time);
+    let access_token_expires_at = user.access_token_expires_at.and_then(formats::date_time);
 
     // Only known words pick a message: the query is never echoed.
     let reload = match query.userinfo.as_deref() {
@@ -136,28 +137,19 @@ pub fn identity_fields(userinfo: &Value) -> Vec<Field> {
     );
     add(
         "Date de naissance",
-        text("birthdate").map(|d| birthdate_label(&d)),
+        text("birthdate").map(|d| french::date(&d)),
     );
-    add("Sexe", text("gender").map(|g| gender_label(&g)));
+    add("Sexe", text("gender").map(|g| french::gender(&g)));
     add(
         "Lieu de naissance",
-        text("birthplace").map(|p| {
-            if p.is_empty() {
-                "— (né·e à l'étranger)".into()
-            } else {
-                format!("{p} (code COG)")
-            }
+        text("birthplace").map(|p| match p.as_str() {
+            "" => "— (né(e) à l'étranger)".into(),
+            code => french::commune(code),
         }),
     );
     add(
         "Pays de naissance",
-        text("birthcountry").map(|c| {
-            if c == "99100" {
-                "France (99100)".into()
-            } else {
-                format!("{c} (code COG)")
-            }
-        }),
+        text("birthcountry").map(|c| french::country(&c)),
     );
     add("Adresse électronique", text("email"));
     add("Téléphone", text("phone_number"));
@@ -170,32 +162,6 @@ pub fn identity_fields(userinfo: &Value) -> Vec<Field> {
             .map(str::to_owned),
     );
     fields
-}
-
-fn gender_label(gender: &str) -> String {
-    match gender {
-        "female" => "Féminin".into(),
-        "male" => "Masculin".into(),
-        "unspecified" => "Non précisé".into(),
-        other => other.into(),
-    }
-}
-
-/// `YYYY-MM-DD` as a French date; presumed dates (`00` month or day) are said so.
-fn birthdate_label(date: &str) -> String {
-    let number = |text: &str| text.parse::<u32>().ok();
-    let shown = match date.split('-').collect::<Vec<_>>().as_slice() {
-        [y, "00", "00"] => Some(format!("{y} (jour et mois inconnus)")),
-        [y, m, "00"] => number(m)
-            .and_then(french::month_name)
-            .map(|m| format!("{m} {y} (jour inconnu)")),
-        [y, m, d] => match (y.parse::<i32>(), number(m), number(d)) {
-            (Ok(y), Some(m), Some(d)) => french::date(y, m, d),
-            _ => None,
-        },
-        _ => None,
-    };
-    shown.unwrap_or_else(|| date.to_owned())
 }
 
 #[cfg(test)]
@@ -216,15 +182,11 @@ mod tests {
                 ("Nom de naissance", "TROIS"),
                 ("Date de naissance", "27 juillet 1981"),
                 ("Sexe", "Féminin"),
-                ("Lieu de naissance", "95277 (code COG)"),
+                ("Lieu de naissance", "Sarcelles (95277)"),
                 ("Pays de naissance", "France (99100)"),
             ]
         );
-        assert_eq!(
-            birthdate_label("1980-00-00"),
-            "1980 (jour et mois inconnus)"
-        );
-        assert_eq!(birthdate_label("1980-02-00"), "février 1980 (jour inconnu)");
-        assert_eq!(birthdate_label("1980-13-01"), "1980-13-01");
+        let abroad = identity_fields(&serde_json::json!({"birthplace": ""}));
+        assert_eq!(abroad[0].value, "— (né(e) à l'étranger)");
     }
 }

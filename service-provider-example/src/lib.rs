@@ -17,7 +17,7 @@ pub mod callback;
 pub mod config;
 pub mod data;
 pub mod error;
-pub mod french;
+pub mod formats;
 pub mod health;
 pub mod home;
 pub mod hub;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tera::{Context, Tera};
 
 use crate::error::SpError;
-use crate::{french, session};
+use crate::{formats, session};
 
 const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../templates/base.html")),
@@ -58,8 +58,8 @@ pub fn render_html(name: &str, context: &Context) -> Result<String, SpError> {
 /// `{{ value | date_fr }}`: a Unix time (seconds) or an RFC 3339 timestamp, in French.
 fn date_fr(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let shown = match value {
-        Value::Number(n) => n.as_i64().and_then(french::date_time),
-        Value::String(s) => Some(french::rfc3339(s)),
+        Value::Number(n) => n.as_i64().and_then(formats::date_time),
+        Value::String(s) => Some(formats::rfc3339(s)),
         _ => None,
     };
     Ok(Value::String(shown.unwrap_or_default()))

@@ -115,23 +115,26 @@ impl PendingLogins {
         serde_json::from_str(opened.value()).ok()
     }
 
-    /// The pending login of this browser, if it is still valid: present, not expired, not spent.
+    /// The pending login of this browser, if it is still valid: present and not expired.
     pub fn current(&self, request: &HttpRequest) -> Result<PendingLogin, SpError> {
         let pending = self.peek(request).ok_or(SpError::NoLoginInProgress)?;
         let age_ms = self.clock.now_millis().saturating_sub(pending.left_at_ms);
         if age_ms < 0 || age_ms > i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX) {
             return Err(SpError::LoginExpired);
         }
-        if self.spent.get(&pending.state).is_some() {
-            return Err(SpError::NoLoginInProgress);
-        }
         Ok(pending)
     }
 
-    /// A state is single use: once its callback arrived, it can never complete another login.
-    pub fn spend(&self, pending: &PendingLogin) {
-        if let Err(e) = self.spent.insert(pending.state.clone(), ()) {
-            tracing::warn!("spent state not remembered: {e}");
+    /// A state is single use: the first callback that brings it claims it (atomically: two
+    /// concurrent callbacks with copies of the cookie cannot both pass), any later one is refused.
+    pub fn spend(&self, pending: &PendingLogin) -> Result<(), SpError> {
+        match self
+            .spent
+            .insert_new(pending.state.clone(), (), self.lifetime)
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SpError::NoLoginInProgress),
+            Err(e) => Err(SpError::Session(e.to_string())),
         }
     }
 }
@@ -187,9 +190,9 @@ mod tests {
         let request = request_with(&cookie);
         let found = logins.current(&request).unwrap();
         assert_eq!(found.nonce, "n".repeat(43));
-        logins.spend(&found);
+        assert!(logins.spend(&found).is_ok());
         assert!(matches!(
-            logins.current(&request),
+            logins.spend(&logins.current(&request).unwrap()),
             Err(SpError::NoLoginInProgress)
         ));
 

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::french;
+use crate::formats;
 
 /// One heading of the data page.
 #[derive(Debug, Serialize, PartialEq)]
@@ -34,11 +34,9 @@ pub fn sections(answer: &Value) -> Vec<Section> {
             tax.push(Row { label, value });
         }
     };
-    add("Revenu fiscal de référence", "rfr", |v| {
-        v.as_f64().map(french::euros)
-    });
+    add("Revenu fiscal de référence", "rfr", amount);
     add("Nombre de parts", "nbPart", |v| {
-        v.as_f64().map(french::number)
+        v.as_f64().map(formats::number)
     });
     add("Situation de famille", "sitFam", |v| {
         v.as_str().map(family_situation)
@@ -57,13 +55,19 @@ pub fn sections(answer: &Value) -> Vec<Section> {
             title: "Assurance maladie",
             rows: vec![Row {
                 label: "Indemnités journalières versées",
-                value: paid
-                    .as_f64()
-                    .map_or_else(|| UNKNOWN.to_owned(), french::euros),
+                value: amount(paid).unwrap_or_else(|| UNKNOWN.to_owned()),
             }],
         });
     }
     out
+}
+
+/// Whole euros as the shared helper writes them, cents when there are.
+fn amount(value: &Value) -> Option<String> {
+    match value.as_i64() {
+        Some(whole) => Some(fc_plumbing::french::euros(whole)),
+        None => value.as_f64().map(formats::euros),
+    }
 }
 
 /// DGFiP's one-letter family situation, in words.
@@ -121,7 +125,7 @@ mod tests {
         let shown = sections(&answer);
         assert_eq!(shown.len(), 2);
         assert_eq!(shown[1].title, "Assurance maladie");
-        assert_eq!(shown[1].rows[0].value, "1\u{a0}250,40\u{a0}€");
+        assert_eq!(shown[1].rows[0].value, "1\u{202f}250,40\u{a0}€");
         let rows: Vec<(&str, &str)> = shown[0]
             .rows
             .iter()
@@ -130,7 +134,7 @@ mod tests {
         assert_eq!(
             rows,
             [
-                ("Revenu fiscal de référence", "42\u{a0}000\u{a0}€"),
+                ("Revenu fiscal de référence", "42\u{202f}000\u{a0}€"),
                 ("Nombre de parts", "2"),
                 ("Situation de famille", "Marié(e)"),
                 ("Personnes à charge", "3 : 2 enfants, 1 personne invalide"),

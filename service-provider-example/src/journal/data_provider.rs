@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::exchange::{Exchange, JwtView, form_pairs, jwt_view, jwt_view_checked};
-use crate::french::utc_timestamp;
+use crate::formats::utc_timestamp;
 use crate::startup::AppState;
 
 const ACTORS: &str = "fournisseur de données → FranceConnect";

@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::data_provider;
 use super::exchange::{Exchange, jwt_view, valid_signature};
 use super::recorder::{Recorder, Verdict};
-use crate::french::utc_timestamp;
+use crate::formats::utc_timestamp;
 use crate::pending::PendingLogin;
 use crate::session::Purpose;
 use crate::startup::AppState;

@@ -51,7 +51,7 @@ impl Recorder {
 
     /// When it is, as the journal writes it.
     pub fn now(&self) -> String {
-        crate::french::utc_timestamp(self.clock.now_millis())
+        crate::formats::utc_timestamp(self.clock.now_millis())
     }
 }
 
