@@ -50,8 +50,9 @@ pub async fn record(
 
     let response = next.call(request).await?;
 
-    if let Some(callback) = exchanges.last_mut() {
-        callback.status = Some(response.status().as_u16());
+    // The browser's request that arrived from FranceConnect gets the SP's answer.
+    if let Some(arrival) = exchanges.last_mut() {
+        arrival.status = Some(response.status().as_u16());
     }
     let (calls, verdicts) = recorder.take();
     exchanges.extend(
@@ -61,8 +62,9 @@ pub async fn record(
     );
     exchanges.extend(departure(&app, &response, &recorder));
     let id = match known_id {
+        _ if exchanges.is_empty() => return Ok(response),
         Some(id) => id,
-        None if returning && !exchanges.is_empty() => fc_plumbing::random::token(16),
+        None if returning => fc_plumbing::random::token(16),
         None => return Ok(response),
     };
     let from_data_provider = data_provider::exchanges(&app, &exchanges).await;
