@@ -9,6 +9,7 @@ mod conformance;
 mod idp_failures;
 mod journey;
 mod options;
+mod robustness;
 mod sessions;
 mod tokens;
 mod v1;
@@ -275,4 +276,22 @@ pub async fn token_form(hub: &TestHub, form: &[(&str, &str)]) -> reqwest::Respon
 pub fn assert_code(page: &fc_plumbing::testing::Page, status: u16, code: &str) {
     assert_eq!(page.status, status, "{}", page.body);
     page.assert_contains(&format!("class=\"error-code\">{code}</span>"));
+}
+
+/// The decoded payload of a v2 checktoken answer for `token`, asked with the DP's credentials.
+pub async fn checktoken_v2(hub: &TestHub, token: &str) -> Value {
+    let jws = reqwest::Client::new()
+        .post(format!("{}/api/v2/checktoken", hub.url))
+        .form(&[
+            ("token", token),
+            ("client_id", DP_ID),
+            ("client_secret", DP_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fc_plumbing::jose::decode_unverified(&jws).unwrap().payload
 }
