@@ -63,6 +63,28 @@ pub struct ServiceProvider {
     pub api_versions: Vec<ApiVersion>,
     #[serde(default = "yes")]
     pub active: bool,
+    /// How the SP authenticates at the token endpoint: with its secret (`client_secret_post`,
+    /// the default, or `client_secret_basic`) or with a signed assertion (`private_key_jwt`).
+    #[serde(default)]
+    pub token_endpoint_auth_method: SpAuthMethod,
+    /// The SP's public keys, inline (a JWKS document) …
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// … or published at this URL.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+}
+
+/// How a service provider authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpAuthMethod {
+    /// `client_secret_post` or `client_secret_basic`: both are accepted.
+    #[default]
+    ClientSecretPost,
+    ClientSecretBasic,
+    /// RFC 7523: a JWT signed by a key of the SP's `jwks` or `jwks_uri`.
+    PrivateKeyJwt,
 }
 
 fn default_alg() -> Jwa {
@@ -254,6 +276,25 @@ impl Registry {
     }
 
     fn validate(&self) -> Result<(), RegistryError> {
+        for sp in &self.service_providers {
+            if sp.token_endpoint_auth_method == SpAuthMethod::PrivateKeyJwt
+                && sp.jwks.is_none()
+                && sp.jwks_uri.is_none()
+            {
+                return Err(RegistryError::Invalid(format!(
+                    "service provider {:?} uses private_key_jwt but registers neither jwks nor jwks_uri",
+                    sp.name
+                )));
+            }
+            if let Some(jwks) = &sp.jwks
+                && !jwks.get("keys").is_some_and(serde_json::Value::is_array)
+            {
+                return Err(RegistryError::Invalid(format!(
+                    "service provider {:?}: jwks must be a JWKS document with a \"keys\" array",
+                    sp.name
+                )));
+            }
+        }
         for idp in self.identity_providers.iter().filter(|i| i.active) {
             for (field, value) in [
                 ("authorization_endpoint", &idp.authorization_endpoint),

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorize;
+mod client_auth;
 mod conformance;
 mod idp_failures;
 mod journey;
