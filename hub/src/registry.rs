@@ -169,9 +169,35 @@ pub struct IdentityProvider {
     pub redirect_uri: String,
     #[serde(default)]
     pub post_logout_redirect_uri: String,
+    /// Where the IdP's discovery document is, when its endpoints are not all given (default:
+    /// `{issuer}/.well-known/openid-configuration`). Explicit endpoints win over discovered ones.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
 }
 
 impl IdentityProvider {
+    /// Whether some endpoint must come from the IdP's discovery document.
+    pub fn needs_discovery(&self) -> bool {
+        [
+            &self.authorization_endpoint,
+            &self.token_endpoint,
+            &self.userinfo_endpoint,
+            &self.jwks_uri,
+        ]
+        .iter()
+        .any(|e| e.is_empty())
+    }
+
+    /// Where its discovery document is.
+    pub fn discovery_document_url(&self) -> String {
+        self.discovery_url.clone().unwrap_or_else(|| {
+            format!(
+                "{}/.well-known/openid-configuration",
+                self.issuer.trim_end_matches('/')
+            )
+        })
+    }
+
     /// The highest level this IdP may vouch for.
     pub fn max_acr(&self) -> Option<Acr> {
         self.allowed_acr.iter().copied().max()
@@ -296,11 +322,13 @@ impl Registry {
             }
         }
         for idp in self.identity_providers.iter().filter(|i| i.active) {
+            if idp.issuer.is_empty() && idp.discovery_url.is_none() {
+                return Err(RegistryError::Invalid(format!(
+                    "identity provider {:?} is active but has neither issuer nor discovery_url",
+                    idp.slug
+                )));
+            }
             for (field, value) in [
-                ("authorization_endpoint", &idp.authorization_endpoint),
-                ("token_endpoint", &idp.token_endpoint),
-                ("userinfo_endpoint", &idp.userinfo_endpoint),
-                ("issuer", &idp.issuer),
                 ("client_id", &idp.client_id),
                 ("redirect_uri", &idp.redirect_uri),
             ] {
@@ -340,6 +368,9 @@ impl Registry {
                 &mut idp.redirect_uri,
                 &mut idp.post_logout_redirect_uri,
             ] {
+                fix(u);
+            }
+            if let Some(u) = &mut idp.discovery_url {
                 fix(u);
             }
         }
