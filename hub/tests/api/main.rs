@@ -36,6 +36,9 @@ pub struct TestHub {
     pub idp_url: String,
     pub clock: fc_plumbing::ManualClock,
     pub sessions: fc_plumbing::MemorySessionStore,
+    /// The hub's platform and its peers' health, for tests that look inside.
+    pub platform: actix_web::web::Data<hub::platform::Platform>,
+    pub health: hub::health::PeerHealth,
     handles: Vec<actix_web::dev::ServerHandle>,
 }
 
@@ -112,6 +115,7 @@ impl TestHub {
             .unwrap();
 
         let handles = vec![hub.handle(), idp.handle()];
+        let (platform, health) = (hub.platform(), hub.health());
         let sessions = hub
             .sessions()
             .memory()
@@ -124,6 +128,8 @@ impl TestHub {
             idp_url,
             clock: now,
             sessions,
+            platform,
+            health,
             handles,
         }
     }
@@ -200,6 +206,11 @@ impl TestHub {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Stops the example IdP only (the hub keeps running).
+    pub async fn stop_idp(&self) {
+        self.handles[1].stop(false).await;
     }
 
     pub async fn stop(self) {

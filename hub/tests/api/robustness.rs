@@ -213,3 +213,30 @@ fn base64url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[tokio::test]
+async fn health_reports_the_peers_as_last_probed() {
+    let hub = TestHub::start().await;
+    let health = || async {
+        reqwest::get(format!("{}/health", hub.url))
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    hub.health.refresh(&hub.platform).await;
+    let up = health().await;
+    assert_eq!(up["status"], "ok");
+    assert_eq!(up["peers"]["store"], "ok");
+    assert_eq!(up["peers"]["idp:identity-provider-example"], "ok", "{up}");
+    hub.stop_idp().await;
+    hub.health.refresh(&hub.platform).await;
+    let down = health().await;
+    assert_eq!(down["status"], "ok", "the hub itself is alive");
+    assert_eq!(
+        down["peers"]["idp:identity-provider-example"], "unreachable",
+        "{down}"
+    );
+    hub.stop().await;
+}
