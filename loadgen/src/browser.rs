@@ -1,4 +1,4 @@
-//! One simulated browser (SPEC §1 journey, seen from the user's side): its own cookie jar, no
+//! One simulated browser (the README's journey, seen from the user's side): its own cookie jar, no
 //! automatic redirects (each hop is a timed request of its own), and just enough HTML reading to
 //! submit the forms the pages show.
 //!

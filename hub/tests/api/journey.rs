@@ -1,4 +1,4 @@
-//! The browser journey inside the hub: mire, consent, SSO, per-SP signing (SPEC §4.3–§4.5, §4.9).
+//! The browser journey inside the hub: mire, consent, SSO, per-SP signing (`docs/hub.md`).
 
 use super::*;
 

@@ -1,5 +1,5 @@
 //! The hub over real sockets, with the real example IdP behind it: every front-door rule of
-//! SPEC §4 that a service provider or a data provider can hit.
+//! `docs/hub.md` that a service provider or a data provider can hit.
 
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! Token, userinfo and checktoken (SPEC §4.6, §4.8).
+//! Token, userinfo and checktoken (`docs/hub.md`).
 
 use super::*;
 
