@@ -13,7 +13,7 @@ pub mod telemetry;
 pub mod testing;
 pub mod web;
 
-pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};
+pub use backchannel::{BackChannel, BackChannelBuilder, BackChannelError, UrlRewrite, error_chain};
 pub use jose::{Jwa, KeySet, Signer};
 pub use session::MemorySessionStore;
 
