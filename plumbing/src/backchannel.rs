@@ -14,8 +14,9 @@
 //! failed call's error names the peer's URL and the whole cause chain (unknown issuer, name
 //! mismatch, expired certificate…), not just reqwest's "error sending request".
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use openidconnect::{HttpRequest, HttpResponse};
@@ -92,6 +93,18 @@ pub fn ssl_cert_file_from_env() -> Option<PathBuf> {
 /// The certificates of the PEM file at `path`, each checked to be usable as a trust anchor.
 /// Unreadable, without any `CERTIFICATE` block or with a broken one: an error naming the file.
 pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, BackChannelError> {
+    read_ca_file(path)?
+        .iter()
+        .map(|der| {
+            reqwest::Certificate::from_der(der).map_err(|e| BackChannelError::CaFile {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, BackChannelError> {
     let fail = |reason: String| BackChannelError::CaFile {
         path: path.to_owned(),
         reason,
@@ -103,43 +116,73 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, BackChanne
     if ders.is_empty() {
         return Err(fail("no PEM certificate in it".into()));
     }
-    ders.iter()
-        .enumerate()
-        .map(|(i, der)| {
-            usable_as_root(der)
-                .map_err(|e| fail(format!("certificate #{}: {e}", i + 1)))
-                .and_then(|()| {
-                    reqwest::Certificate::from_der(der)
-                        .map_err(|e| fail(format!("certificate #{}: {e}", i + 1)))
-                })
-        })
-        .collect()
+    for (i, der) in ders.iter().enumerate() {
+        rustls::RootCertStore::empty()
+            .add(der.clone())
+            .map_err(|e| fail(format!("certificate #{}: {e}", i + 1)))?;
+    }
+    Ok(ders)
 }
 
-fn usable_as_root(der: &CertificateDer<'_>) -> Result<(), rustls::Error> {
-    rustls::RootCertStore::empty().add(der.clone().into_owned())
-}
-
-/// The platform's CA store, read once per process. rustls-native-certs (like OpenSSL) reads
-/// `SSL_CERT_FILE`/`SSL_CERT_DIR` *instead of* the platform store when they are set; the back
-/// channel adds those files to the store, so the platform's certificate folders are then read
-/// too. Certificates rustls cannot use are skipped, as reqwest's own loader does.
-fn platform_roots() -> &'static [reqwest::Certificate] {
-    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
+/// Mozilla's roots and the platform's CA store, parsed once per process (a few hundred
+/// certificates: too slow to redo for every client the tests build). rustls-native-certs (like
+/// OpenSSL) reads `SSL_CERT_FILE`/`SSL_CERT_DIR` *instead of* the platform store when they are
+/// set; the back channel adds those files to the store, so the platform's certificate folders
+/// are then read as well. Certificates rustls cannot use are skipped, as reqwest's loader does.
+fn base_roots() -> &'static rustls::RootCertStore {
+    static ROOTS: OnceLock<rustls::RootCertStore> = OnceLock::new();
     ROOTS.get_or_init(|| {
-        let mut ders = rustls_native_certs::load_native_certs().certs;
+        let mut store = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
         if openssl_probe::has_ssl_cert_env_vars() {
             for dir in openssl_probe::candidate_cert_dirs() {
-                ders.extend(rustls_native_certs::load_certs_from_paths(None, Some(dir)).certs);
+                let found = rustls_native_certs::load_certs_from_paths(None, Some(dir));
+                store.add_parsable_certificates(found.certs);
             }
         }
-        ders.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
-        ders.dedup();
-        ders.iter()
-            .filter(|der| usable_as_root(der).is_ok())
-            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
-            .collect()
+        store
     })
+}
+
+/// The trust anchors of the CA file at `path`, remembered while the file keeps its size and
+/// modification time: cargo sets SSL_CERT_FILE to the whole system bundle (when unset) for the
+/// programs and tests it runs, and the tests build hundreds of back channels.
+fn ca_file_anchors(path: &Path) -> Result<rustls::RootCertStore, BackChannelError> {
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>);
+    static PARSED: OnceLock<Mutex<HashMap<Key, rustls::RootCertStore>>> = OnceLock::new();
+    let key = std::fs::metadata(path)
+        .ok()
+        .map(|m| (path.to_owned(), m.len(), m.modified().ok()));
+    let parsed = PARSED.get_or_init(Mutex::default);
+    let lock = || parsed.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(store) = key.as_ref().and_then(|k| lock().get(k).cloned()) {
+        return Ok(store);
+    }
+    let mut store = rustls::RootCertStore::empty();
+    store.add_parsable_certificates(read_ca_file(path)?);
+    if let Some(key) = key {
+        lock().insert(key, store.clone());
+    }
+    Ok(store)
+}
+
+/// The TLS settings of a back channel: [`base_roots`] plus the certificates of `ca_files`.
+fn tls_config(ca_files: &[&Path]) -> Result<rustls::ClientConfig, BackChannelError> {
+    let mut roots = base_roots().clone();
+    for path in ca_files {
+        roots.roots.extend(ca_file_anchors(path)?.roots);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| BackChannelError::Invalid(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // reqwest is built without HTTP/2.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The reqwest client every program uses for server-to-server calls.
@@ -174,23 +217,21 @@ impl BackChannelBuilder {
     }
 
     pub fn build(self) -> Result<BackChannel, BackChannelError> {
-        let mut builder = reqwest::Client::builder()
+        let ca_files: Vec<&Path> = self
+            .ssl_cert_file
+            .iter()
+            .chain(&self.ca_files)
+            .map(PathBuf::as_path)
+            .collect();
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls_config(&ca_files)?)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(3)))
             // Peers close idle keep-alive connections after 5 s (actix's default); a request sent
             // on one just as it closes fails, so idle connections are dropped well before that.
             .pool_idle_timeout(Duration::from_secs(3))
-            .user_agent(concat!("franceconnect-demo/", env!("CARGO_PKG_VERSION")));
-        for cert in platform_roots() {
-            builder = builder.add_root_certificate(cert.clone());
-        }
-        for path in self.ssl_cert_file.iter().chain(&self.ca_files) {
-            for cert in load_ca_file(path)? {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let client = builder
+            .user_agent(concat!("franceconnect-demo/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| BackChannelError::Invalid(error_chain(&e)))?;
         Ok(BackChannel {
