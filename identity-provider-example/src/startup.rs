@@ -86,7 +86,14 @@ impl Application {
         });
         // One key and one store for every worker, or sessions would only work on one of them.
         let session_key = actix_web::cookie::Key::generate();
-        let session_store = MemorySessionStore::new(config.max_sessions);
+        let session_store = {
+            let store = MemorySessionStore::new(
+                fc_plumbing::SessionLimits::with_caps(config.max_sessions, 64),
+                fc_plumbing::Clock::system(),
+            );
+            store.spawn_sweepers();
+            store
+        };
         let cookie_secure = config.cookie_secure;
 
         listener.set_nonblocking(true)?;

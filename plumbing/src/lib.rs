@@ -1,21 +1,32 @@
-//! Plumbing shared by the hub and the three example programs: the back-channel HTTP client
-//! (public → internal URL rewrite, SPEC §2), the bounded server-side session store, the security
-//! headers every HTML page carries (SPEC §8), JOSE signing keys and compact JWS, random values,
-//! the shared stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
+//! Plumbing shared by the hub and the three example programs, one of each: the back-channel HTTP
+//! client (public → internal URL rewrite, see `docs/architecture.md`), the clock, the bounded
+//! expiring map and the flood-proof session store built on it, the request log, the `Secret`
+//! type, the security headers every HTML page carries, JOSE signing keys and compact JWS, random
+//! values, the shared stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
 
 pub mod assets;
 pub mod backchannel;
+pub mod clock;
+pub mod french;
 pub mod jose;
+pub mod jwe;
 pub mod random;
+pub mod request_log;
+pub mod secret;
 pub mod session;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod ttl_map;
 pub mod web;
 
 pub use backchannel::{BackChannel, BackChannelBuilder, BackChannelError, UrlRewrite, error_chain};
+pub use clock::{Clock, ManualClock};
 pub use jose::{Jwa, KeySet, Signer};
-pub use session::MemorySessionStore;
+pub use jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, JweError, KeyAlg};
+pub use secret::Secret;
+pub use session::{MemorySessionStore, SessionLimits};
+pub use ttl_map::{Limits, TtlMap};
 
 /// Where a fixture file is: `fixtures/{relative}` under the working directory when it exists
 /// (`cargo run` at the root, the container image), else under the workspace that built this

@@ -1,105 +1,139 @@
-//! Server-side sessions for actix-session, kept in memory (SPEC §4.9).
+//! Server-side sessions for actix-session, kept in memory, that no flood can take from a real user.
 //!
 //! The cookie only carries an opaque signed id; the state lives here, so a session can be
-//! destroyed on logout and can hold more than a cookie's 4 KB. The store is bounded: past
-//! `capacity` sessions the oldest is evicted, so a flood of `/authorize` calls cannot exhaust
-//! memory. Entries also expire after their TTL (idle: every request that changes the session
-//! pushes its expiry).
+//! destroyed on logout and can hold more than a cookie's 4 KB. Sessions live in two tiers, each a
+//! bounded [`TtlMap`] with its own byte budget:
+//!
+//! - **fresh**: a session created by a request that came without a (valid) session cookie. Anyone
+//!   can create these at will, so the tier is small, short-lived, and a flood only ever evicts
+//!   other fresh sessions — the oldest first.
+//! - **active**: a session whose cookie came back at least once (the browser followed through), or
+//!   one the program marked as established ([`mark_established`], e.g. after a login, so that
+//!   renewing its id cannot drop it back to fresh). Requests without a cookie never write here,
+//!   so they can never evict, expire or slow down a journey in progress or a logged-in user.
+//!   Active sessions leave by their idle TTL, logout, or their own tier's budget.
+//!
+//! Every value a client controls that ends up in a session is length-capped by the program that
+//! stores it, so one session costs a few KB at most and the budgets bound memory.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use actix_session::{SessionMiddleware, config::PersistentSession};
-use actix_web::cookie::{Key, SameSite, time::Duration};
+use actix_session::{Session, SessionMiddleware, config::PersistentSession};
+use actix_web::cookie::{Key, SameSite};
+
+use crate::clock::Clock;
+use crate::ttl_map::{Limits, TtlMap, spawn_sweeper};
 
 type State = HashMap<String, String>;
 
-struct Entry {
-    state: State,
-    expires: Instant,
-    generation: u64,
+/// The session entry that moves a session straight to the active tier.
+pub const ESTABLISHED: &str = "_established";
+
+/// Budgets of both tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub fresh: Limits,
+    pub active: Limits,
 }
 
-#[derive(Default)]
-struct Inner {
-    entries: HashMap<String, Entry>,
-    /// Keys in the order they were last written, with the generation written then; stale
-    /// generations are skipped when evicting.
-    order: VecDeque<(String, u64)>,
-    next_generation: u64,
+impl Default for SessionLimits {
+    /// Fresh: 8 MB, 5 minutes (a first request is followed by the next within seconds). Active:
+    /// 64 MB, the idle TTL actix-session passes (30 minutes in every program).
+    fn default() -> Self {
+        Self {
+            fresh: Limits::new(50_000, 8 << 20, Duration::from_secs(5 * 60)),
+            active: Limits::new(100_000, 64 << 20, Duration::from_secs(30 * 60)),
+        }
+    }
 }
 
-/// Bounded in-memory session store; cheap to clone (shared).
+impl SessionLimits {
+    /// The defaults with other caps: `active_entries` sessions in use, `megabytes` in all.
+    pub fn with_caps(active_entries: usize, megabytes: usize) -> Self {
+        let d = Self::default();
+        let bytes = megabytes.max(1) << 20;
+        Self {
+            fresh: Limits::new(
+                (active_entries / 2).max(1),
+                (bytes / 8).max(64 << 10),
+                d.fresh.ttl,
+            ),
+            active: Limits::new(active_entries, bytes - bytes / 8, d.active.ttl),
+        }
+    }
+}
+
+// The signature is `TtlMap`'s weight function for `String` keys.
+#[allow(clippy::ptr_arg)]
+fn weigh(key: &String, state: &State) -> usize {
+    key.len()
+        + state
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 48)
+            .sum::<usize>()
+}
+
+/// Bounded, two-tier in-memory session store; cheap to clone (shared).
 #[derive(Clone)]
 pub struct MemorySessionStore {
-    inner: Arc<Mutex<Inner>>,
-    capacity: usize,
+    fresh: Arc<TtlMap<String, State>>,
+    active: Arc<TtlMap<String, State>>,
 }
 
 impl MemorySessionStore {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(limits: SessionLimits, clock: Clock) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(Inner::default())),
-            capacity: capacity.max(1),
+            fresh: Arc::new(TtlMap::new(limits.fresh, weigh, clock.clone())),
+            active: Arc::new(TtlMap::new(limits.active, weigh, clock)),
         }
     }
 
-    /// Number of live sessions (expired ones may still be counted until the next write).
+    /// Sweeps both tiers every few seconds on the current runtime, so the memory of expired
+    /// sessions returns even when no request comes (call once, inside the server's runtime).
+    pub fn spawn_sweepers(&self) {
+        spawn_sweeper(Arc::downgrade(&self.fresh), Duration::from_secs(5));
+        spawn_sweeper(Arc::downgrade(&self.active), Duration::from_secs(5));
+    }
+
+    /// Sessions held: (fresh, active).
+    pub fn counts(&self) -> (usize, usize) {
+        (self.fresh.len(), self.active.len())
+    }
+
+    /// Bytes held by both tiers, as the sessions weigh them.
+    pub fn bytes(&self) -> usize {
+        self.fresh.bytes() + self.active.bytes()
+    }
+
+    pub fn limits(&self) -> SessionLimits {
+        SessionLimits {
+            fresh: self.fresh.limits(),
+            active: self.active.limits(),
+        }
+    }
+
+    /// Number of live sessions in both tiers.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.fresh.len() + self.active.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding this lock cannot leave the maps inconsistent (each write is one
-        // insert), so a poisoned lock is safe to reuse.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn put_active(&self, key: String, state: State, ttl: Duration) -> Result<(), anyhow::Error> {
+        self.fresh.remove(&key);
+        self.active
+            .insert_for(key, state, ttl)
+            .map_err(anyhow::Error::from)
     }
+}
 
-    fn write(&self, key: String, state: State, ttl: &Duration) {
-        let expires =
-            Instant::now() + std::time::Duration::from_secs(ttl.whole_seconds().max(1) as u64);
-        let mut inner = self.lock();
-        inner.next_generation += 1;
-        let generation = inner.next_generation;
-        inner.entries.insert(
-            key.clone(),
-            Entry {
-                state,
-                expires,
-                generation,
-            },
-        );
-        inner.order.push_back((key, generation));
-        let now = Instant::now();
-        // Evict expired entries at the front, then the oldest while over capacity.
-        while let Some((k, g)) = inner.order.front().cloned() {
-            let live = inner
-                .entries
-                .get(&k)
-                .map(|e| (e.generation == g, e.expires <= now));
-            match live {
-                Some((false, _)) | None => {
-                    inner.order.pop_front();
-                }
-                Some((true, expired)) if expired || inner.entries.len() > self.capacity => {
-                    inner.order.pop_front();
-                    inner.entries.remove(&k);
-                }
-                Some(_) => break,
-            }
-        }
-        // Rewrites of long-lived sessions leave stale queue items behind; keep the queue small.
-        if inner.order.len() > 2 * self.capacity + 64 {
-            let Inner { entries, order, .. } = &mut *inner;
-            order.retain(|(k, g)| entries.get(k).is_some_and(|e| e.generation == *g));
-        }
-    }
+fn ttl(ttl: &actix_web::cookie::time::Duration) -> Duration {
+    Duration::from_secs(ttl.whole_seconds().max(1).unsigned_abs())
 }
 
 fn new_key() -> Result<SessionKey, anyhow::Error> {
@@ -108,21 +142,37 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
 
 impl SessionStore for MemorySessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let mut inner = self.lock();
-        let key: &str = session_key.as_ref();
-        match inner.entries.get(key) {
-            Some(e) if e.expires > Instant::now() => Ok(Some(e.state.clone())),
-            Some(_) => {
-                inner.entries.remove(key);
-                Ok(None)
-            }
-            None => Ok(None),
+        let key: String = session_key.as_ref().to_owned();
+        if let Some(state) = self.active.touch(&key) {
+            return Ok(Some(state));
         }
+        // The browser came back with the cookie of a fresh session: it is in use now.
+        let Some(state) = self.fresh.remove(&key) else {
+            return Ok(None);
+        };
+        let ttl = self.active.limits().ttl;
+        self.active
+            .insert_for(key, state.clone(), ttl)
+            .map_err(|e| LoadError::Other(e.into()))?;
+        Ok(Some(state))
     }
 
-    async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+    async fn save(
+        &self,
+        session_state: State,
+        ttl_: &actix_web::cookie::time::Duration,
+    ) -> Result<SessionKey, SaveError> {
         let key = new_key().map_err(SaveError::Other)?;
-        self.write(key.as_ref().to_owned(), session_state, ttl);
+        let id = key.as_ref().to_owned();
+        if session_state.contains_key(ESTABLISHED) {
+            self.put_active(id, session_state, ttl(ttl_))
+                .map_err(SaveError::Other)?;
+        } else {
+            let ttl = ttl(ttl_).min(self.fresh.limits().ttl);
+            self.fresh
+                .insert_for(id, session_state, ttl)
+                .map_err(|e| SaveError::Other(e.into()))?;
+        }
         Ok(key)
     }
 
@@ -130,93 +180,132 @@ impl SessionStore for MemorySessionStore {
         &self,
         session_key: SessionKey,
         session_state: State,
-        ttl: &Duration,
+        ttl_: &actix_web::cookie::time::Duration,
     ) -> Result<SessionKey, UpdateError> {
-        self.write(session_key.as_ref().to_owned(), session_state, ttl);
+        // Only a request that carried this session's cookie updates it: it belongs in active.
+        self.put_active(session_key.as_ref().to_owned(), session_state, ttl(ttl_))
+            .map_err(UpdateError::Other)?;
         Ok(session_key)
     }
 
     async fn update_ttl(
         &self,
         session_key: &SessionKey,
-        ttl: &Duration,
+        _ttl: &actix_web::cookie::time::Duration,
     ) -> Result<(), anyhow::Error> {
-        let mut inner = self.lock();
-        if let Some(e) = inner.entries.get_mut(session_key.as_ref()) {
-            e.expires =
-                Instant::now() + std::time::Duration::from_secs(ttl.whole_seconds().max(1) as u64);
-        }
+        self.active.touch(&session_key.as_ref().to_owned());
         Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
-        self.lock().entries.remove(session_key.as_ref());
+        let key = session_key.as_ref().to_owned();
+        self.fresh.remove(&key);
+        self.active.remove(&key);
         Ok(())
     }
+}
+
+/// Marks the session as established (a person logged in): from now on it lives in the active
+/// tier even when its id is renewed.
+pub fn mark_established(session: &Session) -> Result<(), actix_session::SessionInsertError> {
+    session.insert(ESTABLISHED, true)
 }
 
 /// Session middleware with the program's own cookie name (cookies ignore ports, so the four
 /// programs on localhost must not share one), `HttpOnly`, `SameSite=Lax` (the code flow only
 /// needs top-level GET redirects) and an idle TTL.
-pub fn middleware(
-    store: MemorySessionStore,
+pub fn middleware<S: SessionStore>(
+    store: S,
     key: Key,
     cookie_name: &str,
     secure: bool,
     idle_ttl_secs: i64,
-) -> SessionMiddleware<MemorySessionStore> {
+) -> SessionMiddleware<S> {
     SessionMiddleware::builder(store, key)
         .cookie_name(cookie_name.to_owned())
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
         .session_lifecycle(
-            PersistentSession::default().session_ttl(Duration::seconds(idle_ttl_secs)),
+            PersistentSession::default()
+                .session_ttl(actix_web::cookie::time::Duration::seconds(idle_ttl_secs)),
         )
         .build()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use actix_web::cookie::time::Duration as CookieDuration;
 
     fn state(v: &str) -> State {
         HashMap::from([("k".to_owned(), v.to_owned())])
     }
 
+    fn store(fresh: usize, active: usize) -> (MemorySessionStore, crate::clock::ManualClock) {
+        let (clock, hand) = Clock::manual();
+        let limits = SessionLimits {
+            fresh: Limits::new(fresh, 1 << 20, Duration::from_secs(300)),
+            active: Limits::new(active, 1 << 20, Duration::from_secs(1800)),
+        };
+        (MemorySessionStore::new(limits, clock), hand)
+    }
+
+    const TTL: CookieDuration = CookieDuration::seconds(1800);
+
     #[tokio::test]
-    async fn store_is_bounded_and_evicts_the_oldest() {
-        let store = MemorySessionStore::new(3);
-        let ttl = Duration::seconds(60);
-        let mut keys = Vec::new();
-        for i in 0..5 {
-            keys.push(store.save(state(&i.to_string()), &ttl).await.unwrap());
+    async fn a_flood_of_new_sessions_never_evicts_one_in_use() {
+        let (store, _) = store(10, 10);
+        let in_use = store.save(state("user"), &TTL).await.unwrap();
+        // The browser comes back with its cookie: the session moves to the active tier.
+        assert_eq!(store.load(&in_use).await.unwrap(), Some(state("user")));
+        let mut flood = Vec::new();
+        for i in 0..1_000 {
+            flood.push(store.save(state(&i.to_string()), &TTL).await.unwrap());
         }
-        assert_eq!(store.len(), 3);
-        assert!(store.load(&keys[0]).await.unwrap().is_none());
-        assert!(store.load(&keys[1]).await.unwrap().is_none());
-        assert_eq!(store.load(&keys[4]).await.unwrap(), Some(state("4")));
+        assert_eq!(store.load(&in_use).await.unwrap(), Some(state("user")));
+        assert_eq!(store.counts(), (10, 1));
+        assert!(
+            store.load(&flood[0]).await.unwrap().is_none(),
+            "oldest fresh went first"
+        );
+        assert!(store.load(&flood[999]).await.unwrap().is_some());
     }
 
     #[tokio::test]
-    async fn updating_a_session_keeps_it_young() {
-        let store = MemorySessionStore::new(2);
-        let ttl = Duration::seconds(60);
-        let a = store.save(state("a"), &ttl).await.unwrap();
-        let _b = store.save(state("b"), &ttl).await.unwrap();
-        let a = store.update(a, state("a2"), &ttl).await.unwrap();
-        let _c = store.save(state("c"), &ttl).await.unwrap();
-        assert_eq!(store.load(&a).await.unwrap(), Some(state("a2")));
-        assert_eq!(store.len(), 2);
+    async fn an_established_session_survives_renewal_in_the_active_tier() {
+        let (store, _) = store(1, 10);
+        let mut logged_in = state("person");
+        logged_in.insert(ESTABLISHED.into(), "true".into());
+        let key = store.save(logged_in.clone(), &TTL).await.unwrap();
+        store.save(state("flood"), &TTL).await.unwrap();
+        store.save(state("flood"), &TTL).await.unwrap();
+        assert_eq!(store.load(&key).await.unwrap(), Some(logged_in));
+    }
+
+    #[tokio::test]
+    async fn fresh_sessions_expire_sooner_and_active_ones_by_idle_time() {
+        let (store, hand) = store(10, 10);
+        let fresh = store.save(state("a"), &TTL).await.unwrap();
+        let active = store.save(state("b"), &TTL).await.unwrap();
+        store.load(&active).await.unwrap();
+        hand.advance_secs(301);
+        assert!(store.load(&fresh).await.unwrap().is_none());
+        assert!(store.load(&active).await.unwrap().is_some());
+        hand.advance_secs(1799);
+        assert!(
+            store.load(&active).await.unwrap().is_some(),
+            "load touched it"
+        );
+        hand.advance_secs(1800);
+        assert!(store.load(&active).await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn deleted_sessions_are_gone() {
-        let store = MemorySessionStore::new(10);
-        let a = store
-            .save(state("a"), &Duration::seconds(60))
-            .await
-            .unwrap();
+        let (store, _) = store(10, 10);
+        let a = store.save(state("a"), &TTL).await.unwrap();
         store.delete(&a).await.unwrap();
         assert!(store.load(&a).await.unwrap().is_none());
         assert!(store.is_empty());

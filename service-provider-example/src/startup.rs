@@ -61,7 +61,14 @@ impl Application {
         let state = web::Data::new(app_state(config)?);
         // At most `max_sessions` sessions are kept (the oldest are evicted): sized for every
         // browser in flight, or journeys would lose their state between authorize and callback.
-        let store = MemorySessionStore::new(state.config.max_sessions);
+        let store = {
+            let store = MemorySessionStore::new(
+                fc_plumbing::SessionLimits::with_caps(state.config.max_sessions, 64),
+                fc_plumbing::Clock::system(),
+            );
+            store.spawn_sweepers();
+            store
+        };
         // One key for every worker: a key generated inside the factory would differ per worker.
         let key = Key::generate();
         let secure = state.config.cookie_secure;

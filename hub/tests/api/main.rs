@@ -13,9 +13,6 @@ mod sessions;
 mod tokens;
 mod v1;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicI64;
-
 use fc_plumbing::testing::{Browser, set};
 use reqwest::redirect::Policy;
 use serde_json::Value;
@@ -35,7 +32,7 @@ pub const SP2_SECRET: &str = "3b6b2d8a3e0c9f1b5c7e2d4a6f8b0c1d3e5f7a9b1c3d5e7f9a
 pub struct TestHub {
     pub url: String,
     pub idp_url: String,
-    pub clock: Arc<AtomicI64>,
+    pub clock: fc_plumbing::ManualClock,
     pub sessions: fc_plumbing::MemorySessionStore,
     handles: Vec<actix_web::dev::ServerHandle>,
 }
@@ -88,7 +85,7 @@ impl TestHub {
 
         let mut config = hub::Config::local().unwrap();
         config.public_url = hub_url.clone();
-        let (clock, now) = hub::provider::clock::Clock::manual();
+        let (clock, now) = fc_plumbing::Clock::manual();
         config.clock = clock;
         config.registry.add_toml(SP3).unwrap();
         for (from, to) in [
@@ -113,7 +110,11 @@ impl TestHub {
             .unwrap();
 
         let handles = vec![hub.handle(), idp.handle()];
-        let sessions = hub.sessions();
+        let sessions = hub
+            .sessions()
+            .memory()
+            .cloned()
+            .expect("the tests use the memory store");
         tokio::spawn(hub.run_until_stopped());
         tokio::spawn(idp.run_until_stopped());
         Self {

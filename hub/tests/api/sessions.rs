@@ -4,11 +4,20 @@
 use super::*;
 
 #[tokio::test]
-async fn the_session_store_stays_bounded_under_an_authorize_flood() {
+async fn a_cookie_less_flood_evicts_neither_a_journey_in_progress_nor_a_logged_in_user() {
     let hub = TestHub::start_with(|c| c.max_sessions = 100).await;
-    // Every cookie-less /authorize opens a journey, so a session: a flood of them.
+    let fresh_cap = hub.sessions.limits().fresh.max_entries;
+    // Someone logged in (an SSO session) and someone looking at the mire.
+    let logged_in = Browser::stopping_at("http://sp.test");
+    hub.code(&logged_in).await;
+    let choosing = Browser::stopping_at("http://sp.test");
+    let mire = choosing.open(&hub.authorize_url(&[])).await;
+    assert_eq!(hub.sessions.counts().1, 2, "both sessions are in use");
+
+    // Every cookie-less /authorize opens a journey, so a session: a flood of them, well past
+    // the budget of new sessions.
     let client = raw_client();
-    for i in 0..600 {
+    for i in 0..3 * fresh_cap {
         let state = format!("flood-{i}");
         let response = client
             .get(hub.authorize_url(&[("state", &state)]))
@@ -17,13 +26,26 @@ async fn the_session_store_stays_bounded_under_an_authorize_flood() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 303);
     }
-    let live = hub.sessions.len();
-    assert!(live <= 100, "{live} sessions kept, the cap is 100");
-    assert!(live >= 90, "the newest sessions are kept ({live})");
-    // The hub still serves a real journey afterwards.
-    let browser = Browser::stopping_at("http://sp.test");
-    let code = hub.code(&browser).await;
-    assert_eq!(hub.token(&code, SP_SECRET).await.status().as_u16(), 200);
+    let (fresh, active) = hub.sessions.counts();
+    assert!(
+        fresh <= fresh_cap,
+        "{fresh} new sessions kept, the cap is {fresh_cap}"
+    );
+    assert_eq!(active, 2, "the flood touched no session in use");
+    let budget = hub.sessions.limits();
+    assert!(hub.sessions.bytes() <= budget.fresh.max_bytes + budget.active.max_bytes);
+
+    // The journey in progress goes on from the mire it was shown before the flood...
+    let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
+    let login = choosing.submit(&action, &fields).await;
+    let (action, mut fields) = login.form("id=\"login-form\"");
+    set(&mut fields, "login", "3_melaine");
+    set(&mut fields, "password", "123");
+    let consent = choosing.submit(&action, &fields).await;
+    assert!(consent.url.ends_with("/consent"), "{}", consent.url);
+    // ...and the logged-in user still has SSO: straight to the consent page.
+    let again = logged_in.open(&hub.authorize_url(&[])).await;
+    assert!(again.url.ends_with("/consent"), "SSO kept: {}", again.url);
     hub.stop().await;
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use fc_plumbing::jose::{Jwa, KeySet, parse_jwks, sign_jwt, verify_jwt};
-use hub::provider::identity::Identity;
+use hub::domain::Identity;
 use hub::provider::sub::pairwise_sub;
 use identity_provider_example::users::UserDirectory;
 use loadgen::microbench::{Timing, bench, bench_async, header};
