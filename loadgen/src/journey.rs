@@ -48,7 +48,7 @@ impl From<FetchError> for JourneyError {
     fn from(e: FetchError) -> Self {
         match e {
             FetchError::Transport { step, detail } => Self::Transport { step, detail },
-            FetchError::Status { step, status } => Self::Status { step, status },
+            FetchError::Status { step, status, .. } => Self::Status { step, status },
             FetchError::Redirect { step, detail } => Self::Redirect { step, detail },
         }
     }
