@@ -16,22 +16,6 @@ const TTL: Duration = Duration::from_secs(600);
 /// At most one refetch of a peer's key set per this interval, whatever the traffic.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 
-/// An error with its causes ("error sending request: … : invalid peer certificate: UnknownIssuer"),
-/// since the outermost message alone rarely says what went wrong.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// One back-channel call to `peer`: a success status and at most [`MAX_ANSWER_BYTES`] of body,
 /// logged once (where, how it ended, how long; never a token). Returns the content type and body.
 pub async fn call(
@@ -46,7 +30,7 @@ pub async fn call(
     let mut response = match response {
         Ok(r) => r,
         Err(e) => {
-            let cause = error_chain(&e);
+            let cause = fc_plumbing::error_chain(&e);
             tracing::warn!(peer, call = what, url, error = %cause, ms, "back-channel call failed");
             return Err(cause);
         }
@@ -70,7 +54,11 @@ pub async fn call(
         .unwrap_or_default()
         .to_owned();
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| error_chain(&e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| fc_plumbing::error_chain(&e))?
+    {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(format!("answer larger than {MAX_ANSWER_BYTES} bytes"));
         }
