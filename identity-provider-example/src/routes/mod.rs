@@ -1,8 +1,13 @@
-//! The routing table of the IdP (SPEC §5) and the helpers its handlers share.
+//! The routing table of the IdP and the helpers its handlers share.
 
+mod accounts;
+mod admin;
+mod assets;
 mod authorize;
 mod discovery;
+mod health;
 mod login;
+mod login_page;
 mod pages;
 mod params;
 mod session_end;
@@ -21,9 +26,13 @@ pub const ACR_LEVELS: [&str; 3] = ["eidas1", "eidas2", "eidas3"];
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(pages::home_get)))
         .service(web::resource("/users").route(web::get().to(pages::users_get)))
+        .service(web::resource("/health").route(web::get().to(health::health_get)))
         .service(
             web::resource("/static/demo.css").route(web::get().to(fc_plumbing::assets::css_get)),
         )
+        .service(web::resource("/static/idp.css").route(web::get().to(assets::idp_css_get)))
+        .service(web::resource("/favicon.svg").route(web::get().to(assets::favicon_svg_get)))
+        .service(web::resource("/favicon.ico").route(web::get().to(assets::favicon_ico_get)))
         .service(
             web::resource("/.well-known/openid-configuration")
                 .route(web::get().to(discovery::discovery_get)),
@@ -38,10 +47,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(userinfo::userinfo_get))
                 .route(web::post().to(userinfo::userinfo_get)),
         )
-        .service(web::resource("/session/end").route(web::get().to(session_end::session_end_get)));
+        .service(web::resource("/session/end").route(web::get().to(session_end::session_end_get)))
+        .configure(admin::configure);
 }
 
-/// Every unknown path.
+/// Every unknown path: a French page (the admin API answers JSON, see [`admin`]).
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
