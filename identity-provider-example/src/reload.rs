@@ -1,4 +1,4 @@
-//! The test people, read again when a file of the users folder(s) changes (SPEC §3: "readable and
+//! The test people, read again when a file of the users folder(s) changes ("readable and
 //! editable by a person"), without a restart.
 //!
 //! A background task ([`watch_folders`]) calls [`UserStore::reload_if_changed`] every

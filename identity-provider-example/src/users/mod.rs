@@ -1,10 +1,10 @@
-//! The test people of the IdP, read from CSV files (SPEC §3, claims of SPEC §5).
+//! The test people of the IdP, read from CSV files, and the claims they give.
 //!
 //! The format is FranceConnect's `identity-provider-example/database.csv`, so its files (and the
 //! header-less partner files of its `data/` folder) drop in unchanged. Every `*.csv` file of the
 //! users folder(s) is read in file-name order into one `HashMap` keyed by `identifiant`
-//! ([`crate::reload`] reads the folders again when a file changes). Choices where SPEC §3 is
-//! silent:
+//! ([`crate::reload`] reads the folders again when a file changes). Choices made where
+//! FranceConnect's files leave room:
 //! - two layouts are recognised from the header line: FranceConnect's `database.csv` one
 //!   ([`COLUMNS`]) and the one of FranceConnect's current mock IdP
 //!   (`login,password,family_name,…`, see [`MOCK_COLUMNS`]); names are compared after trimming and
@@ -310,7 +310,7 @@ pub fn claims_for_scope(claims: &Map<String, Value>, scope: &str) -> Map<String,
         .collect()
 }
 
-/// Who logged in: a person of the CSV files or a one-off custom identity (SPEC §5).
+/// Who logged in: a person of the CSV files or a one-off custom identity.
 #[derive(Debug, Clone)]
 pub struct Person {
     /// The login typed in the form (`identité personnalisée` for a custom identity).
