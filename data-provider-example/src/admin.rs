@@ -12,13 +12,12 @@
 //! `Authorization: Bearer <token>` compared in constant time (else `401`). Changes live in memory:
 //! a restart reads the files again.
 
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use crate::error::AppError;
 use crate::records::api;
-use crate::routes::AppState;
+use crate::routes::{AppState, bearer_token};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -39,14 +38,7 @@ fn authorize(request: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     let Some(token) = &state.admin_token else {
         return Err(AppError::AdminDisabled);
     };
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, value)| value.trim());
-    match presented {
+    match bearer_token(request).ok() {
         Some(value) if token.matches(value) => Ok(()),
         _ => {
             tracing::info!("admin API: missing or wrong token");

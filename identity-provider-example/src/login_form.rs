@@ -40,13 +40,8 @@ const MAX_FIELD_LEN: usize = 24 * 1024;
 pub struct PendingAuthorization {
     /// Random: the key under which a used form is remembered.
     pub id: String,
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub state: String,
-    pub nonce: String,
-    pub scope: String,
-    /// The acr pre-selected in the form (from `acr_values`).
-    pub acr: String,
+    #[serde(flatten)]
+    pub request: Request,
     /// Unix seconds after which the form is refused.
     pub exp: i64,
     /// Hex SHA-256 of the browser cookie.
@@ -66,13 +61,15 @@ pub enum FormRefused {
     OtherBrowser,
 }
 
-/// The request fields of a [`PendingAuthorization`].
+/// The checked authorization request a form carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     pub client_id: String,
     pub redirect_uri: String,
     pub state: String,
     pub nonce: String,
     pub scope: String,
+    /// The acr pre-selected in the form (from `acr_values`).
     pub acr: String,
 }
 
@@ -120,12 +117,7 @@ impl FormSigner {
     ) -> PendingAuthorization {
         PendingAuthorization {
             id: fc_plumbing::random::token(32),
-            client_id: request.client_id,
-            redirect_uri: request.redirect_uri,
-            state: request.state,
-            nonce: request.nonce,
-            scope: request.scope,
-            acr: request.acr,
+            request,
             exp: now.saturating_add(FORM_TTL_SECS),
             browser: browser_hash(browser_cookie),
         }
@@ -237,7 +229,7 @@ mod tests {
         let field = signer.seal(&pending);
         let (payload, tag) = field.split_once('.').unwrap();
         let mut changed = pending.clone();
-        changed.redirect_uri = "https://evil.example/cb".into();
+        changed.request.redirect_uri = "https://evil.example/cb".into();
         let forged_payload = signer.seal(&changed);
         let forged = format!("{}.{tag}", forged_payload.split_once('.').unwrap().0);
         assert_eq!(

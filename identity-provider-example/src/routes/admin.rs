@@ -12,7 +12,7 @@
 //! `Authorization: Bearer <token>` compared in constant time (else `401`). Errors are JSON naming
 //! the faulty field. People added here survive reloads of the CSV files, not a restart.
 
-use actix_web::http::header::{AUTHORIZATION, LOCATION};
+use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
@@ -44,14 +44,7 @@ fn authorize(request: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     let Some(token) = &state.admin_token else {
         return Err(AppError::AdminDisabled);
     };
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, value)| value.trim());
-    match presented {
+    match super::bearer(request) {
         Some(value) if token.matches(value) => Ok(()),
         _ => {
             tracing::info!("admin API: missing or wrong token");

@@ -44,7 +44,7 @@ impl<'p> Posted<'p> {
 
     /// The same form again, with `error`.
     fn again(&self, state: &AppState, error: &str) -> Result<HttpResponse, AppError> {
-        login_page::render(state, self.sealed, &self.pending.acr, Some(error))
+        login_page::render(state, self.sealed, &self.pending.request.acr, Some(error))
     }
 }
 
@@ -61,10 +61,10 @@ pub async fn login_post(
     if !form.get("cancel")?.is_empty() {
         return Ok(error_redirect(
             StatusCode::SEE_OTHER,
-            &form.pending.redirect_uri,
+            &form.pending.request.redirect_uri,
             "access_denied",
             "user authentication aborted",
-            Some(&form.pending.state),
+            Some(&form.pending.request.state),
         ));
     }
     let acr = form.get("acr")?;
@@ -183,16 +183,17 @@ fn finish_login(
     idp_session::open(session, &person, now)?;
     let code = fc_plumbing::random::token(32);
     tracing::info!(sub = %person.sub, acr, "user authenticated, code issued");
+    let request = pending.request;
     let location = fc_plumbing::web::url_with_query(
-        &pending.redirect_uri,
-        &[("code", &code), ("state", &pending.state)],
+        &request.redirect_uri,
+        &[("code", &code), ("state", &request.state)],
     );
     let grant = CodeGrant {
-        client_id: pending.client_id,
-        redirect_uri: pending.redirect_uri,
-        nonce: pending.nonce,
+        client_id: request.client_id,
+        redirect_uri: request.redirect_uri,
+        nonce: request.nonce,
         acr: acr.to_owned(),
-        scope: pending.scope,
+        scope: request.scope,
         person,
         scenario,
         auth_time: now,

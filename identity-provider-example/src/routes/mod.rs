@@ -15,8 +15,8 @@ mod token;
 mod userinfo;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::{AUTHORIZATION, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::AppError;
 
@@ -54,6 +54,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Every unknown path: a French page (the admin API answers JSON, see [`admin`]).
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), if any.
+fn bearer(request: &HttpRequest) -> Option<&str> {
+    request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
 }
 
 /// A redirect with `status` (302 after a GET, 303 after a POST).

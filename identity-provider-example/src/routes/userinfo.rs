@@ -5,7 +5,6 @@
 //! found valid: 500, 503, garbage, a late answer, or claims with one defect (no `sub`, another
 //! `sub`, no `email`, a `birthcountry` that is not a COG code).
 
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use serde_json::json;
@@ -21,14 +20,7 @@ pub async fn userinfo_get(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or(AppError::InvalidToken)?;
+    let token = super::bearer(&request).ok_or(AppError::InvalidToken)?;
     let grant = state
         .stores
         .access_tokens
