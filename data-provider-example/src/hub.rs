@@ -112,16 +112,6 @@ impl HubClient {
         })
     }
 
-    /// The hub's public base URL.
-    pub fn url(&self) -> &str {
-        &self.hub_url
-    }
-
-    /// The back channel to the hub (public → internal URL rewrite, timeouts).
-    pub fn back_channel(&self) -> &BackChannel {
-        &self.back_channel
-    }
-
     /// The hub's issuer, `{hub_url}/api/v2`.
     pub fn issuer(&self) -> String {
         format!("{}/api/v2", self.hub_url)

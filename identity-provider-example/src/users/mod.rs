@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use fc_plumbing::Secret;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -119,12 +120,12 @@ impl fmt::Display for Place {
     }
 }
 
-/// One test person. `Debug` leaves the password out so a stray log line cannot leak it.
-#[derive(Clone)]
+/// One test person. The password is a [`Secret`]: a stray log line of a person cannot leak it.
+#[derive(Clone, Debug)]
 pub struct User {
     pub id: String,
     pub identifiant: String,
-    password: String,
+    password: Secret,
     pub nom_de_naissance: String,
     pub nom_d_usage: String,
     pub prenoms: String,
@@ -139,16 +140,6 @@ pub struct User {
     pub adresse_code_postal: String,
     pub adresse_voie: String,
     pub place: Place,
-}
-
-impl fmt::Debug for User {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User")
-            .field("identifiant", &self.identifiant)
-            .field("sub", &self.sub())
-            .field("place", &self.place)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Claims a scope releases at `/userinfo`: the OIDC standard scopes plus FranceConnect's `birth`,
@@ -215,12 +206,12 @@ impl User {
 
     /// The password in clear, for the test accounts page only (these people are fictitious).
     pub fn password(&self) -> &str {
-        &self.password
+        self.password.expose()
     }
 
     /// Constant-time password check (the passwords are in clear: this is a demo).
     pub fn password_matches(&self, candidate: &str) -> bool {
-        fc_plumbing::random::secure_eq(&self.password, candidate)
+        self.password.matches(candidate)
     }
 
     /// Every claim of this person; empty cells are left out.

@@ -110,7 +110,7 @@ pub fn validate(cells: &Cells<'_>, place: Place) -> Result<User, CellProblem> {
     Ok(User {
         id: owned(id),
         identifiant: owned(identifiant),
-        password: owned(password),
+        password: password.into(),
         nom_de_naissance: owned(nom_de_naissance),
         nom_d_usage: owned(nom_d_usage),
         prenoms: owned(prenoms),
