@@ -63,6 +63,28 @@ pub struct ServiceProvider {
     pub api_versions: Vec<ApiVersion>,
     #[serde(default = "yes")]
     pub active: bool,
+    /// How the SP authenticates at the token endpoint: with its secret (`client_secret_post`,
+    /// the default, or `client_secret_basic`) or with a signed assertion (`private_key_jwt`).
+    #[serde(default)]
+    pub token_endpoint_auth_method: SpAuthMethod,
+    /// The SP's public keys, inline (a JWKS document) …
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// … or published at this URL.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+}
+
+/// How a service provider authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpAuthMethod {
+    /// `client_secret_post` or `client_secret_basic`: both are accepted.
+    #[default]
+    ClientSecretPost,
+    ClientSecretBasic,
+    /// RFC 7523: a JWT signed by a key of the SP's `jwks` or `jwks_uri`.
+    PrivateKeyJwt,
 }
 
 fn default_alg() -> Jwa {
@@ -147,9 +169,35 @@ pub struct IdentityProvider {
     pub redirect_uri: String,
     #[serde(default)]
     pub post_logout_redirect_uri: String,
+    /// Where the IdP's discovery document is, when its endpoints are not all given (default:
+    /// `{issuer}/.well-known/openid-configuration`). Explicit endpoints win over discovered ones.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
 }
 
 impl IdentityProvider {
+    /// Whether some endpoint must come from the IdP's discovery document.
+    pub fn needs_discovery(&self) -> bool {
+        [
+            &self.authorization_endpoint,
+            &self.token_endpoint,
+            &self.userinfo_endpoint,
+            &self.jwks_uri,
+        ]
+        .iter()
+        .any(|e| e.is_empty())
+    }
+
+    /// Where its discovery document is.
+    pub fn discovery_document_url(&self) -> String {
+        self.discovery_url.clone().unwrap_or_else(|| {
+            format!(
+                "{}/.well-known/openid-configuration",
+                self.issuer.trim_end_matches('/')
+            )
+        })
+    }
+
     /// The highest level this IdP may vouch for.
     pub fn max_acr(&self) -> Option<Acr> {
         self.allowed_acr.iter().copied().max()
@@ -254,12 +302,33 @@ impl Registry {
     }
 
     fn validate(&self) -> Result<(), RegistryError> {
+        for sp in &self.service_providers {
+            if sp.token_endpoint_auth_method == SpAuthMethod::PrivateKeyJwt
+                && sp.jwks.is_none()
+                && sp.jwks_uri.is_none()
+            {
+                return Err(RegistryError::Invalid(format!(
+                    "service provider {:?} uses private_key_jwt but registers neither jwks nor jwks_uri",
+                    sp.name
+                )));
+            }
+            if let Some(jwks) = &sp.jwks
+                && !jwks.get("keys").is_some_and(serde_json::Value::is_array)
+            {
+                return Err(RegistryError::Invalid(format!(
+                    "service provider {:?}: jwks must be a JWKS document with a \"keys\" array",
+                    sp.name
+                )));
+            }
+        }
         for idp in self.identity_providers.iter().filter(|i| i.active) {
+            if idp.issuer.is_empty() && idp.discovery_url.is_none() {
+                return Err(RegistryError::Invalid(format!(
+                    "identity provider {:?} is active but has neither issuer nor discovery_url",
+                    idp.slug
+                )));
+            }
             for (field, value) in [
-                ("authorization_endpoint", &idp.authorization_endpoint),
-                ("token_endpoint", &idp.token_endpoint),
-                ("userinfo_endpoint", &idp.userinfo_endpoint),
-                ("issuer", &idp.issuer),
                 ("client_id", &idp.client_id),
                 ("redirect_uri", &idp.redirect_uri),
             ] {
@@ -299,6 +368,9 @@ impl Registry {
                 &mut idp.redirect_uri,
                 &mut idp.post_logout_redirect_uri,
             ] {
+                fix(u);
+            }
+            if let Some(u) = &mut idp.discovery_url {
                 fix(u);
             }
         }
