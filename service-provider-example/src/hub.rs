@@ -358,17 +358,17 @@ fn discovery_error(what: &str, error: &DiscoveryError<BackChannelError>) -> Stri
 /// A back-channel call that got no answer, in French.
 pub fn transport_error(error: &BackChannelError) -> String {
     match error {
-        BackChannelError::Transport { url, source } => {
-            let why = if source.is_timeout() {
+        BackChannelError::Transport { url, error } => {
+            let why = if error.is_timeout() {
                 "délai de réponse dépassé"
-            } else if source.is_connect() {
+            } else if error.is_connect() {
                 "connexion impossible"
             } else {
                 "échange interrompu"
             };
-            format!("{} : {why}", url.split('?').next().unwrap_or(url))
+            format!("{url} : {why}")
         }
-        BackChannelError::Invalid(_) => "requête impossible à construire".into(),
+        _ => "requête impossible à construire".into(),
     }
 }
 
