@@ -106,12 +106,12 @@ impl ErrorCode {
             ErrorCode::Y190001 | ErrorCode::Y470001 => 401,
             ErrorCode::Y020022 | ErrorCode::Y020023 | ErrorCode::Y020031 => 403,
             ErrorCode::Y020026 | ErrorCode::Y020027 => 502,
-            ErrorCode::Y020017
-            | ErrorCode::Y020019
-            | ErrorCode::Y020029
-            | ErrorCode::Y020030
-            | ErrorCode::Y100001
-            | ErrorCode::Y500000 => 500,
+            // FranceConnect answers 500 for an inactive or unknown IdP; here they are only
+            // reachable by a forged form, a client mistake, and no client mistake is a 5xx.
+            ErrorCode::Y020017 | ErrorCode::Y020019 => 400,
+            ErrorCode::Y020029 | ErrorCode::Y020030 | ErrorCode::Y100001 | ErrorCode::Y500000 => {
+                500
+            }
             ErrorCode::Y020021
             | ErrorCode::Y020025
             | ErrorCode::Y030007

@@ -34,6 +34,9 @@ impl Browser {
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(Policy::none())
+            // The servers close idle keep-alive connections after 5 s; a request sent on one as
+            // it closes fails, which a loaded machine makes likely: drop idle ones well before.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap();
         Self {

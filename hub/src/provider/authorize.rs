@@ -561,4 +561,60 @@ mod tests {
             "invalid_request"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                prop::sample::select(ALLOWED.to_vec()).prop_map(str::to_owned),
+                prop::sample::select(PKCE.to_vec()).prop_map(str::to_owned),
+                ".{0,12}",
+            ]
+        }
+
+        proptest! {
+            /// Any list of parameters gives a request or a typed refusal, never a panic, and an
+            /// accepted request keeps only bounded values.
+            #[test]
+            fn any_parameters_are_validated_without_panic(
+                params in prop::collection::vec((name(), ".{0,80}"), 0..14),
+                relaxed in any::<bool>(),
+            ) {
+                let params: Vec<(String, String)> = params;
+                let registry = registry();
+                let acr = Acr::ALL;
+                if let Ok(r) = validate(&params, &registry, &settings(relaxed, &acr)) {
+                    prop_assert!(r.state.len() <= MAX_PARAMETER_LENGTH);
+                    prop_assert!(r.scopes.iter().any(|s| s == "openid"));
+                }
+            }
+
+            /// A good request with some values replaced by anything: the checks past the client's
+            /// (scope, acr, prompt, claims, PKCE) meet hostile values too.
+            #[test]
+            fn good_requests_with_hostile_values_never_panic(
+                changes in prop::collection::vec((0usize..7, ".{0,60}"), 1..5),
+                extra in prop::option::of((name(), ".{0,40}")),
+            ) {
+                let mut params = good();
+                for (i, value) in changes {
+                    if params[i].0 != "client_id" && params[i].0 != "redirect_uri" {
+                        params[i].1 = value;
+                    }
+                }
+                params.extend(extra);
+                let _ = run(params);
+            }
+
+            #[test]
+            fn any_claims_and_prompt_parse_without_panic(text in ".{0,200}") {
+                let _ = amr_requested(&text);
+                let _ = Prompt::parse(&text);
+                let _ = Acr::lowest_known(&text, Acr::Eidas1);
+                let _ = fc_plumbing::jose::decode_unverified(&text);
+            }
+        }
+    }
 }

@@ -127,5 +127,5 @@ pub fn give_up(platform: &Platform, session: &mut HubSession) -> Result<SpRedire
 pub async fn resolved(platform: &Platform, idp: &IdentityProvider) -> Result<IdentityProvider> {
     crate::federation::discovery::resolved(platform, idp)
         .await
-        .map_err(|e| Error::page(ErrorCode::Y020017, format!("IdP {}: {e}", idp.slug)))
+        .map_err(|e| Error::page(ErrorCode::Y020026, format!("IdP {}: {e}", idp.slug)))
 }

@@ -59,6 +59,13 @@ async fn home_get() -> HttpResponse {
     found("/api/v2/.well-known/openid-configuration")
 }
 
+async fn hub_css_get() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../assets/hub.css"))
+}
+
 async fn favicon_get() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/svg+xml")
@@ -97,6 +104,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/static/demo.css",
             web::get().to(fc_plumbing::assets::css_get),
         )
+        .route("/static/hub.css", web::get().to(hub_css_get))
         .route("/health", web::get().to(api::health_get))
         .service(
             interaction_pages(ApiVersion::V2)
