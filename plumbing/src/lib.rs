@@ -20,7 +20,7 @@ pub mod web;
 
 pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};
 pub use clock::{Clock, ManualClock};
-pub use jose::{Jwa, KeySet, Signer};
+pub use jose::{JoseError, Jwa, Jwk, JwkSet, KeySet, Signer, Verified};
 pub use secret::Secret;
 pub use session::{MemorySessionStore, SessionLimits};
 pub use ttl_map::{Limits, TtlMap};
