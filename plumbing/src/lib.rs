@@ -1,13 +1,15 @@
 //! Plumbing shared by the hub and the three example programs, one of each: the back-channel HTTP
 //! client (public → internal URL rewrite, see `docs/architecture.md`), the clock, the bounded
 //! expiring map and the flood-proof session store built on it, the request log, the `Secret`
-//! type, the security headers every HTML page carries, JOSE signing keys and compact JWS, random
-//! values, the shared stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
+//! type, the security headers every HTML page carries, JOSE signing keys and compact JWS, the
+//! per-peer JWKS cache that follows key rotation (`docs/keys.md`), random values, the shared
+//! stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
 
 pub mod assets;
 pub mod backchannel;
 pub mod clock;
 pub mod jose;
+pub mod jwks_cache;
 pub mod random;
 pub mod request_log;
 pub mod secret;
@@ -21,6 +23,7 @@ pub mod web;
 pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};
 pub use clock::{Clock, ManualClock};
 pub use jose::{JoseError, Jwa, Jwk, JwkSet, KeySet, Signer, Verified};
+pub use jwks_cache::{FetchError, JwksCache, JwksError};
 pub use secret::Secret;
 pub use session::{MemorySessionStore, SessionLimits};
 pub use ttl_map::{Limits, TtlMap};
