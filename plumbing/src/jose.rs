@@ -19,9 +19,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
-use ring::signature::{
-    self as ring_sig, EcdsaKeyPair, KeyPair as _, RsaKeyPair, RsaPublicKeyComponents,
-};
+use ring::signature::{self as ring_sig, EcdsaKeyPair, RsaKeyPair, RsaPublicKeyComponents};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -536,15 +534,22 @@ pub struct EcKey {
 
 struct EcInner {
     scalar: p256::ecdsa::SigningKey,
-    pair: EcdsaKeyPair,
+    /// ring accepts every valid P-256 key; were it ever to refuse one, signing says so.
+    pair: Result<EcdsaKeyPair, JoseError>,
     public: Jwk,
 }
 
 impl EcKey {
     /// A new random key; its kid is its RFC 7638 thumbprint.
-    pub fn generate() -> Result<Self, JoseError> {
+    pub fn random() -> Self {
         use p256::elliptic_curve::Generate;
         Self::from_scalar(p256::ecdsa::SigningKey::generate())
+    }
+
+    /// A new random key under a kid of the caller's choice (tests: a named or impostor key).
+    /// Programs use [`EcKey::random`] or a [`KeySet`], whose kids are thumbprints.
+    pub fn generate(kid: impl Into<String>) -> Self {
+        Self::random().with_kid(kid)
     }
 
     /// Loads a key from its 32-byte scalar, hex encoded (the format [`EcKey::to_hex`] writes).
@@ -552,19 +557,26 @@ impl EcKey {
         let bytes = hex::decode(hex_scalar.trim()).map_err(|e| key_error("EC key hex")(&e))?;
         let scalar = p256::ecdsa::SigningKey::from_slice(&bytes)
             .map_err(|e| key_error("EC key scalar")(&e))?;
-        Self::from_scalar(scalar)
+        let key = Self::from_scalar(scalar);
+        key.inner.pair.as_ref().map_err(Clone::clone)?;
+        Ok(key)
     }
 
-    fn from_scalar(scalar: p256::ecdsa::SigningKey) -> Result<Self, JoseError> {
-        let point = scalar.verifying_key().to_sec1_point(false);
+    fn from_scalar(scalar: p256::ecdsa::SigningKey) -> Self {
+        let encoded = scalar.verifying_key().to_sec1_point(false);
+        // Uncompressed SEC1 (0x04 || x || y) is always 65 bytes for P-256.
+        let mut point = [0u8; 65];
+        for (to, from) in point.iter_mut().zip(encoded.as_bytes()) {
+            *to = *from;
+        }
         let pair = EcdsaKeyPair::from_private_key_and_public_key(
             &ring_sig::ECDSA_P256_SHA256_FIXED_SIGNING,
             &scalar.to_bytes(),
-            point.as_bytes(),
+            &point,
             &ring::rand::SystemRandom::new(),
         )
-        .map_err(|e| key_error("EC key")(&e))?;
-        let key = PublicKey::ec(pair.public_key().as_ref())?;
+        .map_err(|e| key_error("EC key")(&e));
+        let key = PublicKey::Ec(Box::new(point));
         let kid = key.thumbprint();
         let public = Jwk {
             kid: Some(kid.clone()),
@@ -572,14 +584,14 @@ impl EcKey {
             alg: Some(Jwa::ES256.as_str().into()),
             key,
         };
-        Ok(Self {
+        Self {
             inner: Arc::new(EcInner {
                 scalar,
                 pair,
                 public,
             }),
             kid,
-        })
+        }
     }
 
     /// The same key published under another kid: for tests (an impostor claiming a real kid).
@@ -610,9 +622,8 @@ impl EcKey {
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
         // Fixed-size r || s, as JWS wants (RFC 7518 §3.4), not DER.
-        self.inner
-            .pair
-            .sign(&ring::rand::SystemRandom::new(), message)
+        let pair = self.inner.pair.as_ref().map_err(Clone::clone)?;
+        pair.sign(&ring::rand::SystemRandom::new(), message)
             .map(|s| s.as_ref().to_vec())
             .map_err(|e| JoseError::Signing(e.to_string()))
     }
@@ -786,7 +797,7 @@ impl KeySet {
     /// generation thread. Kids are thumbprints, so a restart publishes new kids and verifiers
     /// refetch (`docs/keys.md`). The RSA key is generated in the background.
     pub fn generate(name: &str) -> Result<Self, JoseError> {
-        let ec = EcKey::generate()?;
+        let ec = EcKey::random();
         tracing::info!(
             keys = name,
             es256_kid = ec.kid(),
@@ -809,7 +820,7 @@ impl KeySet {
         let ec = match std::fs::read_to_string(&ec_path) {
             Ok(text) => EcKey::from_hex(&text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = EcKey::generate()?;
+                let key = EcKey::random();
                 write_private(&ec_path, &key.to_hex()).map_err(io)?;
                 key
             }
@@ -1083,8 +1094,9 @@ mod tests {
         );
 
         // Another key under the same kid: a bad signature. Under its own kid: an unknown key.
-        let other = EcKey::generate().unwrap();
-        let impostor = other.clone().with_kid(keys.ec.kid());
+        let other = EcKey::random();
+        let impostor = EcKey::generate(keys.ec.kid());
+        assert_eq!(impostor.kid(), keys.ec.kid());
         let token = sign_jwt(&Signer::Ec(&impostor), &json!({"sub": "a"})).unwrap();
         assert_eq!(
             jwks.verify(&token, Jwa::ES256, None),
@@ -1440,7 +1452,7 @@ mod tests {
 
     #[test]
     fn ec_keys_survive_a_round_trip_to_hex() {
-        let key = EcKey::generate().unwrap();
+        let key = EcKey::random();
         let again = EcKey::from_hex(&key.to_hex()).unwrap();
         assert_eq!(key.public_jwk(), again.public_jwk());
         assert!(EcKey::from_hex("00").is_err());

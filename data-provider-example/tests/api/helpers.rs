@@ -157,9 +157,7 @@ impl StubHub {
 
     /// Publishes new keys (key rotation) and returns them.
     pub fn rotate_keys(&self, prefix: &str) -> EcKey {
-        let key = EcKey::generate()
-            .unwrap()
-            .with_kid(format!("{prefix}:ES256"));
+        let key = EcKey::generate(format!("{prefix}:ES256"));
         self.state().jwks = json!({ "keys": [key.public_jwk()] });
         key
     }

@@ -85,13 +85,13 @@ async fn answers_signed_by_another_key_are_a_bad_gateway() {
     let payload = hub.payload(introspection(melaine(), ALL_DP_SCOPES));
 
     // Same kid as the hub's key, different key: the signature fails, no JWKS refetch.
-    let impostor = EcKey::generate().unwrap().with_kid(hub.keys.ec.kid());
+    let impostor = EcKey::generate(hub.keys.ec.kid());
     hub.reply_signed(&Signer::Ec(&impostor), &payload);
     expect_502(&app, "invalid_hub_answer").await;
     assert_eq!(hub.state().jwks_calls, 1);
 
     // A kid the hub never published: one refetch, then refused.
-    let stranger = EcKey::generate().unwrap();
+    let stranger = EcKey::generate("stranger:ES256");
     hub.reply_signed(&Signer::Ec(&stranger), &payload);
     expect_502(&app, "invalid_hub_answer").await;
     assert_eq!(hub.state().jwks_calls, 2);
