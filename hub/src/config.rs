@@ -1,14 +1,15 @@
-//! The hub's configuration: flags and `FC_HUB_*` environment variables (SPEC §8), with
-//! defaults for `cargo run` on localhost.
+//! The hub's configuration: flags and `FC_HUB_*` environment variables (`docs/hub.md`,
+//! "Configuration"), with defaults for `cargo run` on localhost.
 
 use std::path::PathBuf;
 
-use fc_plumbing::UrlRewrite;
+use fc_plumbing::{Clock, Secret, SessionLimits, UrlRewrite};
 
+use crate::domain::Acr;
+use crate::provider::tokens::Lifetimes;
 use crate::registry::{Registry, RegistryError};
-use fc_plumbing::Clock;
 
-/// FranceConnect's development value of the pairwise-sub secret (SPEC §4.11 test vector).
+/// FranceConnect's development value of the pairwise-sub secret (its published test vector).
 pub const DEV_SUB_SECRET: &str = "9ed64cd3762973c8a5219e0774671940a3550ae1050af86831d613193e825caa";
 
 #[derive(Debug, Clone, clap::Parser)]
@@ -40,16 +41,32 @@ pub struct Cli {
         value_delimiter = ',',
         default_value = "eidas1,eidas2,eidas3"
     )]
-    pub acr_values: Vec<String>,
+    pub acr_values: Vec<Acr>,
     /// Secret mixed into every pairwise sub.
-    #[arg(long, env = "FC_HUB_SUB_SECRET", default_value = DEV_SUB_SECRET)]
-    pub sub_secret: String,
+    #[arg(long, env = "FC_HUB_SUB_SECRET", default_value = DEV_SUB_SECRET, hide_default_value = true)]
+    pub sub_secret: Secret,
     /// Timeout of calls to identity providers, in seconds.
     #[arg(long, env = "FC_HUB_IDP_TIMEOUT_SECS", default_value_t = 10)]
     pub idp_timeout_secs: u64,
-    /// Maximum number of hub sessions kept in memory (the oldest is evicted).
+    /// Where the hub keeps its state: `memory` (embedded, the default) or a Redis URL
+    /// (`redis://host:6379/0`), which several hub replicas can share.
+    #[arg(long, env = "FC_HUB_STORE", default_value = "memory")]
+    pub store: String,
+    /// Most browser sessions in use kept (journeys past the mire, logged-in people).
     #[arg(long, env = "FC_HUB_MAX_SESSIONS", default_value_t = 100_000)]
     pub max_sessions: usize,
+    /// Memory budget of the browser sessions, in MB (new sessions get an eighth of it).
+    #[arg(long, env = "FC_HUB_SESSION_BUDGET_MB", default_value_t = 64)]
+    pub session_budget_mb: usize,
+    /// Memory budget of codes, tokens and caches, in MB (memory store only).
+    #[arg(long, env = "FC_HUB_STORE_BUDGET_MB", default_value_t = 64)]
+    pub store_budget_mb: usize,
+    /// Lifetime of authorization codes, in seconds (FranceConnect: 30).
+    #[arg(long, env = "FC_HUB_CODE_TTL_SECS", default_value_t = 30)]
+    pub code_ttl_secs: i64,
+    /// Lifetime of access tokens, in seconds (FranceConnect: 60).
+    #[arg(long, env = "FC_HUB_ACCESS_TOKEN_TTL_SECS", default_value_t = 60)]
+    pub access_token_ttl_secs: i64,
     /// Mark the session cookie `Secure` (default: when the public URL is https).
     #[arg(long, env = "FC_HUB_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
@@ -66,16 +83,26 @@ pub struct Cli {
     pub json_logs: bool,
 }
 
+/// Where the hub keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    Memory { budget_mb: usize },
+    Redis { url: Secret },
+}
+
 /// Everything `Application::build` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub public_url: String,
     pub registry: Registry,
     pub rewrites: Vec<UrlRewrite>,
-    pub acr_values: Vec<String>,
-    pub sub_secret: String,
+    pub acr_values: Vec<Acr>,
+    pub sub_secret: Secret,
     pub idp_timeout_secs: u64,
+    pub store: StoreConfig,
     pub max_sessions: usize,
+    pub session_budget_mb: usize,
+    pub lifetimes: Lifetimes,
     pub cookie_secure: bool,
     pub session_idle_secs: i64,
     pub relaxed: bool,
@@ -89,6 +116,8 @@ pub enum ConfigError {
     Registry(#[from] RegistryError),
     #[error("invalid internal URL mapping {0:?}: expected PUBLIC=INTERNAL")]
     Rewrite(String),
+    #[error("invalid store {0:?}: expected `memory` or `redis://host:port/db`")]
+    Store(String),
 }
 
 impl Config {
@@ -98,10 +127,13 @@ impl Config {
             public_url: "http://localhost:8000".into(),
             registry: Registry::load(&fc_plumbing::fixture_path("hub"), None)?,
             rewrites: Vec::new(),
-            acr_values: vec!["eidas1".into(), "eidas2".into(), "eidas3".into()],
-            sub_secret: DEV_SUB_SECRET.into(),
+            acr_values: Acr::ALL.to_vec(),
+            sub_secret: Secret::new(DEV_SUB_SECRET),
             idp_timeout_secs: 10,
+            store: StoreConfig::Memory { budget_mb: 64 },
             max_sessions: 100_000,
+            session_budget_mb: 64,
+            lifetimes: Lifetimes::default(),
             cookie_secure: false,
             session_idle_secs: 30 * 60,
             relaxed: false,
@@ -125,6 +157,17 @@ impl Config {
                     .ok_or_else(|| ConfigError::Rewrite(m.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let store = match cli.store.trim() {
+            "" | "memory" => StoreConfig::Memory {
+                budget_mb: cli.store_budget_mb,
+            },
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                StoreConfig::Redis {
+                    url: Secret::new(url),
+                }
+            }
+            other => return Err(ConfigError::Store(other.to_owned())),
+        };
         let public_url = cli.public_url.trim_end_matches('/').to_owned();
         Ok(Self {
             cookie_secure: cli
@@ -136,7 +179,13 @@ impl Config {
             acr_values: cli.acr_values.clone(),
             sub_secret: cli.sub_secret.clone(),
             idp_timeout_secs: cli.idp_timeout_secs,
+            store,
             max_sessions: cli.max_sessions,
+            session_budget_mb: cli.session_budget_mb,
+            lifetimes: Lifetimes {
+                code_secs: cli.code_ttl_secs.max(1),
+                access_token_secs: cli.access_token_ttl_secs.max(1),
+            },
             session_idle_secs: 30 * 60,
             relaxed: cli.relaxed,
             keys_dir: cli.keys_dir.clone(),
@@ -146,5 +195,12 @@ impl Config {
 
     pub fn issuer(&self) -> String {
         format!("{}/api/v2", self.public_url)
+    }
+
+    /// The session budgets this configuration asks for.
+    pub fn session_limits(&self) -> SessionLimits {
+        let mut limits = SessionLimits::with_caps(self.max_sessions, self.session_budget_mb);
+        limits.active.ttl = std::time::Duration::from_secs(self.session_idle_secs.unsigned_abs());
+        limits
     }
 }

@@ -1,51 +1,263 @@
-//! The hub's one error type and how it is shown (SPEC §4.12).
+//! The hub's errors, as FranceConnect reports them (`docs/hub.md`, "Errors").
 //!
-//! Browser endpoints answer an HTML page "Une erreur s'est produite" with the FranceConnect code
-//! (`Y` + 6 characters), a French explanation and an error id that is also in the log line; a
-//! "Revenir sur {SP}" link only when the SP and its redirect URI were verified. Protocol endpoints
-//! answer OAuth JSON. The cause is logged, never shown.
+//! Every failure is one [`Error`]: either a browser-facing page carrying a FranceConnect code
+//! ([`ErrorCode`]: `Y` + 6 characters, each code once, with its HTTP status and its French message)
+//! or an OAuth JSON error for the endpoints service and data providers call. This module knows no
+//! HTTP framework: `routes::errors` turns an [`Error`] into a response, in one place.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use std::fmt;
+
+/// A FranceConnect error code. Codes FranceConnect documents keep their number; the few the demo
+/// adds say so in `docs/hub.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// Unknown page.
+    Y000404,
+    /// IdP disabled.
+    Y020017,
+    /// IdP not found.
+    Y020019,
+    /// IdP callback without `state`.
+    Y020021,
+    /// IdP callback with a wrong `state`.
+    Y020022,
+    /// IdP not allowed for this SP.
+    Y020023,
+    /// IdP callback without `code`.
+    Y020025,
+    /// IdP token call failed.
+    Y020026,
+    /// IdP userinfo call failed.
+    Y020027,
+    /// IdP userinfo without `sub`, or another `sub` than the ID token's.
+    Y020029,
+    /// IdP token answer invalid (ID token refused).
+    Y020030,
+    /// IdP callback whose RFC 9207 `iss` is not the IdP's issuer (the demo's code).
+    Y020031,
+    /// Invalid authorize (or logout) parameters.
+    Y030007,
+    /// Unknown or inactive client.
+    Y04EA6EF,
+    /// Unregistered `redirect_uri`.
+    Y04C013C,
+    /// Unregistered `post_logout_redirect_uri`.
+    Y04CFAEF,
+    /// IdP acr below the one asked.
+    Y100001,
+    /// `amr` asked by an SP that may not have it.
+    Y100009,
+    /// IdP acr not allowed for that IdP.
+    Y100018,
+    /// Session expired or missing.
+    Y190001,
+    /// A one-shot step replayed (reload, double submit).
+    Y420001,
+    /// Bad CSRF token.
+    Y470001,
+    /// Invalid identity from the IdP.
+    Y600006,
+    /// Internal failure of the demo itself (the demo's code).
+    Y500000,
+}
+
+const RECONNECT: &str =
+    "Une erreur technique est survenue, fermez l'onglet de votre navigateur et reconnectez-vous.";
+const SP_LINK: &str = "Une erreur de communication avec le fournisseur de service est survenue. Veuillez réessayer ultérieurement.";
+const IDP_LINK: &str = "La connexion avec votre fournisseur d'identité a échoué. Veuillez réessayer ou choisir un autre moyen de connexion.";
+const ACR: &str = "Le niveau de sécurité de la connexion ne correspond pas à celui demandé par le service. Veuillez réessayer avec un autre moyen de connexion.";
+const CONTACT: &str =
+    "Une erreur technique est survenue. Si le problème persiste, veuillez nous contacter.";
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Y000404 => "Y000404",
+            ErrorCode::Y020017 => "Y020017",
+            ErrorCode::Y020019 => "Y020019",
+            ErrorCode::Y020021 => "Y020021",
+            ErrorCode::Y020022 => "Y020022",
+            ErrorCode::Y020023 => "Y020023",
+            ErrorCode::Y020025 => "Y020025",
+            ErrorCode::Y020026 => "Y020026",
+            ErrorCode::Y020027 => "Y020027",
+            ErrorCode::Y020029 => "Y020029",
+            ErrorCode::Y020030 => "Y020030",
+            ErrorCode::Y020031 => "Y020031",
+            ErrorCode::Y030007 => "Y030007",
+            ErrorCode::Y04EA6EF => "Y04EA6EF",
+            ErrorCode::Y04C013C => "Y04C013C",
+            ErrorCode::Y04CFAEF => "Y04CFAEF",
+            ErrorCode::Y100001 => "Y100001",
+            ErrorCode::Y100009 => "Y100009",
+            ErrorCode::Y100018 => "Y100018",
+            ErrorCode::Y190001 => "Y190001",
+            ErrorCode::Y420001 => "Y420001",
+            ErrorCode::Y470001 => "Y470001",
+            ErrorCode::Y600006 => "Y600006",
+            ErrorCode::Y500000 => "Y500000",
+        }
+    }
+
+    /// The HTTP status of the page, FranceConnect's where it has one.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::Y000404 => 404,
+            ErrorCode::Y190001 | ErrorCode::Y470001 => 401,
+            ErrorCode::Y020022 | ErrorCode::Y020023 | ErrorCode::Y020031 => 403,
+            ErrorCode::Y020026 | ErrorCode::Y020027 => 502,
+            ErrorCode::Y020017
+            | ErrorCode::Y020019
+            | ErrorCode::Y020029
+            | ErrorCode::Y020030
+            | ErrorCode::Y100001
+            | ErrorCode::Y500000 => 500,
+            ErrorCode::Y020021
+            | ErrorCode::Y020025
+            | ErrorCode::Y030007
+            | ErrorCode::Y04EA6EF
+            | ErrorCode::Y04C013C
+            | ErrorCode::Y04CFAEF
+            | ErrorCode::Y100009
+            | ErrorCode::Y100018
+            | ErrorCode::Y420001
+            | ErrorCode::Y600006 => 400,
+        }
+    }
+
+    /// What the person should do (FranceConnect's wording where it has one).
+    pub fn message(self) -> &'static str {
+        match self {
+            ErrorCode::Y030007 | ErrorCode::Y100009 => RECONNECT,
+            ErrorCode::Y04EA6EF | ErrorCode::Y04C013C | ErrorCode::Y04CFAEF => SP_LINK,
+            ErrorCode::Y190001 => {
+                "Votre session a expiré ou est invalide, fermez l'onglet de votre navigateur et reconnectez-vous."
+            }
+            ErrorCode::Y420001 => {
+                "Nous vous invitons à fermer tous les onglets de votre navigateur et à recommencer votre connexion depuis le site du service."
+            }
+            ErrorCode::Y000404 => "La page demandée n'existe pas.",
+            ErrorCode::Y100001 | ErrorCode::Y100018 => ACR,
+            ErrorCode::Y600006 => {
+                "L'identité transmise par votre fournisseur d'identité est incomplète ou invalide. Veuillez choisir un autre moyen de connexion."
+            }
+            ErrorCode::Y020026
+            | ErrorCode::Y020027
+            | ErrorCode::Y020029
+            | ErrorCode::Y020030
+            | ErrorCode::Y020031 => IDP_LINK,
+            ErrorCode::Y020017
+            | ErrorCode::Y020019
+            | ErrorCode::Y020021
+            | ErrorCode::Y020022
+            | ErrorCode::Y020023
+            | ErrorCode::Y020025
+            | ErrorCode::Y470001
+            | ErrorCode::Y500000 => CONTACT,
+        }
+    }
+
+    /// A hint for the integrator testing a service, shown with the technical details: what to
+    /// look at on their side.
+    pub fn integrator_hint(self) -> Option<&'static str> {
+        Some(match self {
+            ErrorCode::Y04EA6EF => {
+                "Le client_id envoyé n'est pas celui d'un fournisseur de service enregistré et actif pour cette version de l'API : vérifiez la valeur et les enregistrements du hub (fixtures/hub/service-providers.toml)."
+            }
+            ErrorCode::Y04C013C => {
+                "Le redirect_uri envoyé n'est pas enregistré pour ce client, à l'octet près (barre oblique finale, majuscules, paramètres)."
+            }
+            ErrorCode::Y04CFAEF => {
+                "Le post_logout_redirect_uri envoyé n'est pas enregistré pour ce client, à l'octet près."
+            }
+            ErrorCode::Y030007 => {
+                "Un paramètre de la requête est manquant, invalide, répété ou non autorisé par FranceConnect (liste blanche : client_id, redirect_uri, response_type, scope, state, nonce, acr_values, prompt, claims, idp_hint, ui_locales)."
+            }
+            ErrorCode::Y100009 => {
+                "Le service demande la claim amr sans y être habilité (champ claims de son enregistrement)."
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// OAuth 2.0 error codes the hub answers in JSON (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnsupportedGrantType,
+    UnsupportedTokenType,
+    InvalidToken,
+    ServerError,
+}
+
+impl OAuthError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidGrant => "invalid_grant",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::UnsupportedTokenType => "unsupported_token_type",
+            OAuthError::InvalidToken => "invalid_token",
+            OAuthError::ServerError => "server_error",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            OAuthError::InvalidClient | OAuthError::InvalidToken => 401,
+            OAuthError::ServerError => 500,
+            _ => 400,
+        }
+    }
+}
 
 /// A verified way back to the SP, for the error page's "Revenir sur {SP}" link.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackLink {
     pub sp_name: String,
     pub url: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HubError {
+/// How the client authenticated, when an `invalid_client` must name the scheme to retry with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    Basic,
+    Bearer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// An HTML page for the browser. `detail` is for the log and the integrator's folded
+    /// "Détails techniques" section: never a secret or a whole token.
     #[error("{code}: {detail}")]
     Page {
-        code: &'static str,
-        status: StatusCode,
+        code: ErrorCode,
         detail: String,
         back: Option<BackLink>,
     },
-    #[error("{error}: {description}")]
+    /// An OAuth JSON answer for a service or data provider.
+    #[error("{}: {description}", error.as_str())]
     OAuth {
-        status: StatusCode,
-        error: &'static str,
+        error: OAuthError,
         description: String,
-        www_authenticate: Option<String>,
+        challenge: Option<Challenge>,
     },
 }
 
-impl HubError {
-    pub fn page(code: &'static str, detail: impl Into<String>) -> Self {
-        let status = match code {
-            "Y000404" => StatusCode::NOT_FOUND,
-            "Y190001" | "Y470001" => StatusCode::UNAUTHORIZED,
-            "Y020022" => StatusCode::FORBIDDEN,
-            "Y020026" | "Y020027" => StatusCode::BAD_GATEWAY,
-            "Y020029" | "Y020030" | "Y100001" | "Y500000" => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        HubError::Page {
+impl Error {
+    pub fn page(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Error::Page {
             code,
-            status,
             detail: detail.into(),
             back: None,
         }
@@ -53,154 +265,88 @@ impl HubError {
 
     pub fn with_back(self, back: Option<BackLink>) -> Self {
         match self {
-            HubError::Page {
-                code,
-                status,
-                detail,
-                ..
-            } => HubError::Page {
-                code,
-                status,
-                detail,
-                back,
-            },
+            Error::Page { code, detail, .. } => Error::Page { code, detail, back },
             other => other,
         }
     }
 
-    pub fn oauth(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        HubError::OAuth {
-            status,
+    pub fn oauth(error: OAuthError, description: impl Into<String>) -> Self {
+        Error::OAuth {
             error,
             description: description.into(),
-            www_authenticate: None,
+            challenge: (error == OAuthError::InvalidToken).then_some(Challenge::Bearer),
         }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::oauth(OAuthError::InvalidRequest, description)
     }
 
     pub fn invalid_token(description: impl Into<String>) -> Self {
-        HubError::OAuth {
-            status: StatusCode::UNAUTHORIZED,
-            error: "invalid_token",
-            description: description.into(),
-            www_authenticate: Some("Bearer error=\"invalid_token\"".into()),
-        }
+        Self::oauth(OAuthError::InvalidToken, description)
     }
 
     pub fn session_lost() -> Self {
-        Self::page("Y190001", "no journey in the session")
+        Self::page(ErrorCode::Y190001, "no journey in the session")
+    }
+
+    pub fn replayed(detail: impl Into<String>) -> Self {
+        Self::page(ErrorCode::Y420001, detail)
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::page("Y500000", detail)
+        Self::page(ErrorCode::Y500000, detail)
     }
-}
 
-/// What the user should do, per code (FranceConnect's wording where it has one).
-fn user_message(code: &str) -> &'static str {
-    match code {
-        "Y030007" | "Y100009" => {
-            "Une erreur technique est survenue, fermez l'onglet de votre navigateur et reconnectez-vous."
-        }
-        "Y04EA6EF" | "Y04C013C" | "Y04CFAEF" => {
-            "Une erreur de communication avec le fournisseur de service est survenue. Veuillez réessayer ultérieurement."
-        }
-        "Y190001" => {
-            "Votre session a expiré ou est invalide, fermez l'onglet de votre navigateur et reconnectez-vous."
-        }
-        "Y420001" => {
-            "Nous vous invitons à fermer tous les onglets de votre navigateur et à recommencer votre connexion depuis le site du service."
-        }
-        "Y000404" => "La page demandée n'existe pas.",
-        "Y100001" | "Y100018" => {
-            "Le niveau de sécurité de la connexion ne correspond pas à celui demandé par le service. Veuillez réessayer avec un autre moyen de connexion."
-        }
-        "Y600006" => {
-            "L'identité transmise par votre fournisseur d'identité est incomplète ou invalide. Veuillez choisir un autre moyen de connexion."
-        }
-        "Y020026" | "Y020027" | "Y020029" | "Y020030" => {
-            "La connexion avec votre fournisseur d'identité a échoué. Veuillez réessayer ou choisir un autre moyen de connexion."
-        }
-        _ => "Une erreur technique est survenue. Si le problème persiste, veuillez nous contacter.",
-    }
-}
-
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The error page. Rendered without Tera on purpose: it must work even when nothing else does.
-pub fn error_page(code: &str, error_id: &str, back: Option<&BackLink>) -> String {
-    let back = back
-        .map(|b| {
-            format!(
-                r#"<p><a class="btn secondary" href="{}">Revenir sur {}</a></p>"#,
-                escape(&b.url),
-                escape(&b.sp_name)
-            )
-        })
-        .unwrap_or_default();
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Erreur de connexion - FranceConnect</title><link rel="stylesheet" href="/static/demo.css"></head>
-<body><header class="site"><span class="marianne">République<br>Française</span><span class="service">FranceConnect</span></header>
-<main><h1>Une erreur s'est produite</h1>
-<p>Erreur <span id="error-code" class="error-code">{code}</span></p>
-<h2>Que faire ?</h2><p>{message}</p>
-<p class="muted">Identifiant de l'erreur : <span id="error-id">{id}</span></p>{back}</main>
-<footer class="site">Démonstrateur FranceConnect — environnement de test, aucune donnée réelle.</footer></body></html>"#,
-        code = escape(code),
-        message = user_message(code),
-        id = escape(error_id),
-    )
-}
-
-impl ResponseError for HubError {
-    fn status_code(&self) -> StatusCode {
+    /// The page's code, if this is a page.
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            HubError::Page { status, .. } | HubError::OAuth { status, .. } => *status,
+            Error::Page { code, .. } => Some(*code),
+            Error::OAuth { .. } => None,
         }
     }
+}
 
-    fn error_response(&self) -> HttpResponse {
-        let error_id = fc_plumbing::web::error_id();
-        match self {
-            HubError::Page {
-                code,
-                status,
-                detail,
-                back,
-            } => {
-                tracing::warn!(error_id, code, %status, "{detail}");
-                HttpResponse::build(*status)
-                    .content_type("text/html; charset=utf-8")
-                    .body(error_page(code, &error_id, back.as_ref()))
-            }
-            HubError::OAuth {
-                status,
-                error,
-                description,
-                www_authenticate,
-            } => {
-                tracing::warn!(error_id, error, %status, "{description}");
-                let mut response = HttpResponse::build(*status);
-                response.insert_header(("Cache-Control", "no-store"));
-                if let Some(value) = www_authenticate {
-                    response.insert_header(("WWW-Authenticate", value.as_str()));
-                }
-                response.json(serde_json::json!({"error": error, "error_description": description}))
-            }
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_status_a_message_and_its_own_name() {
+        let all = [
+            ErrorCode::Y000404,
+            ErrorCode::Y020017,
+            ErrorCode::Y020019,
+            ErrorCode::Y020021,
+            ErrorCode::Y020022,
+            ErrorCode::Y020023,
+            ErrorCode::Y020025,
+            ErrorCode::Y020026,
+            ErrorCode::Y020027,
+            ErrorCode::Y020029,
+            ErrorCode::Y020030,
+            ErrorCode::Y020031,
+            ErrorCode::Y030007,
+            ErrorCode::Y04EA6EF,
+            ErrorCode::Y04C013C,
+            ErrorCode::Y04CFAEF,
+            ErrorCode::Y100001,
+            ErrorCode::Y100009,
+            ErrorCode::Y100018,
+            ErrorCode::Y190001,
+            ErrorCode::Y420001,
+            ErrorCode::Y470001,
+            ErrorCode::Y600006,
+            ErrorCode::Y500000,
+        ];
+        for code in all {
+            assert_eq!(format!("{code:?}"), code.as_str());
+            assert!((400..600).contains(&code.status()), "{code}");
+            assert!(code.message().ends_with('.'), "{code}");
         }
+        assert_eq!(ErrorCode::Y190001.status(), 401);
+        assert_eq!(ErrorCode::Y000404.status(), 404);
     }
 }

@@ -1,11 +1,13 @@
-//! Registrations of service providers, identity providers and data providers (SPEC §4.10),
-//! read from human-edited TOML files (`fixtures/hub/*.toml`), plus an optional extra file layered
-//! on top, which is how integrators register their own SP.
+//! Registrations of service providers, identity providers and data providers (`docs/hub.md`,
+//! "Registrations"), read from human-edited TOML files (`fixtures/hub/*.toml`), plus an optional
+//! extra file layered on top, which is how integrators register their own SP.
 
 use std::path::{Path, PathBuf};
 
-use fc_plumbing::Jwa;
+use fc_plumbing::{Jwa, Secret};
 use serde::Deserialize;
+
+use crate::domain::{Acr, ApiVersion, PromptValue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -32,7 +34,7 @@ pub enum SpType {
 #[serde(deny_unknown_fields)]
 pub struct ServiceProvider {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub name: String,
     pub entity_id: String,
     #[serde(rename = "type")]
@@ -54,13 +56,35 @@ pub struct ServiceProvider {
     #[serde(default)]
     pub idp_filter_list: Vec<String>,
     #[serde(default)]
-    pub allowed_prompts: Vec<String>,
+    pub allowed_prompts: Vec<PromptValue>,
     #[serde(default)]
     pub allowed_idp_hints: Vec<String>,
     #[serde(default = "default_versions")]
-    pub api_versions: Vec<String>,
+    pub api_versions: Vec<ApiVersion>,
     #[serde(default = "yes")]
     pub active: bool,
+    /// How the SP authenticates at the token endpoint: with its secret (`client_secret_post`,
+    /// the default, or `client_secret_basic`) or with a signed assertion (`private_key_jwt`).
+    #[serde(default)]
+    pub token_endpoint_auth_method: SpAuthMethod,
+    /// The SP's public keys, inline (a JWKS document) …
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// … or published at this URL.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+}
+
+/// How a service provider authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpAuthMethod {
+    /// `client_secret_post` or `client_secret_basic`: both are accepted.
+    #[default]
+    ClientSecretPost,
+    ClientSecretBasic,
+    /// RFC 7523: a JWT signed by a key of the SP's `jwks` or `jwks_uri`.
+    PrivateKeyJwt,
 }
 
 fn default_alg() -> Jwa {
@@ -69,11 +93,25 @@ fn default_alg() -> Jwa {
 fn yes() -> bool {
     true
 }
-fn default_versions() -> Vec<String> {
-    vec!["v2".into()]
+fn default_versions() -> Vec<ApiVersion> {
+    vec![ApiVersion::V2]
 }
 
 impl ServiceProvider {
+    pub fn allows_version(&self, version: ApiVersion) -> bool {
+        self.api_versions.contains(&version)
+    }
+
+    /// Whether the SP may receive the `amr` claim.
+    pub fn may_have_amr(&self) -> bool {
+        self.claims.iter().any(|c| c == "amr")
+    }
+
+    /// Whether the SP registered every value of `prompt`.
+    pub fn allows_prompt(&self, prompt: crate::domain::Prompt) -> bool {
+        prompt.values().all(|v| self.allowed_prompts.contains(&v))
+    }
+
     /// Whether the SP's IdP filter lets it use `idp_uid`.
     pub fn allows_idp(&self, idp_uid: &str) -> bool {
         let listed = self.idp_filter_list.iter().any(|u| u == idp_uid);
@@ -104,7 +142,7 @@ pub struct IdentityProvider {
     pub display: bool,
     #[serde(default)]
     pub order: i64,
-    pub allowed_acr: Vec<String>,
+    pub allowed_acr: Vec<Acr>,
     #[serde(default)]
     pub amr: Vec<String>,
     #[serde(default)]
@@ -122,7 +160,7 @@ pub struct IdentityProvider {
     #[serde(default)]
     pub client_id: String,
     #[serde(default)]
-    pub client_secret: String,
+    pub client_secret: Secret,
     #[serde(default = "default_auth")]
     pub token_endpoint_auth_method: TokenAuthMethod,
     #[serde(default = "default_idp_alg")]
@@ -131,6 +169,18 @@ pub struct IdentityProvider {
     pub redirect_uri: String,
     #[serde(default)]
     pub post_logout_redirect_uri: String,
+}
+
+impl IdentityProvider {
+    /// The highest level this IdP may vouch for.
+    pub fn max_acr(&self) -> Option<Acr> {
+        self.allowed_acr.iter().copied().max()
+    }
+
+    /// The lowest level this IdP may vouch for.
+    pub fn min_acr(&self) -> Option<Acr> {
+        self.allowed_acr.iter().copied().min()
+    }
 }
 
 fn default_auth() -> TokenAuthMethod {
@@ -146,7 +196,7 @@ pub struct DataProvider {
     pub uid: String,
     pub title: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub scopes: Vec<String>,
     #[serde(default = "default_alg")]
     pub checktoken_signed_response_alg: Jwa,
@@ -226,6 +276,25 @@ impl Registry {
     }
 
     fn validate(&self) -> Result<(), RegistryError> {
+        for sp in &self.service_providers {
+            if sp.token_endpoint_auth_method == SpAuthMethod::PrivateKeyJwt
+                && sp.jwks.is_none()
+                && sp.jwks_uri.is_none()
+            {
+                return Err(RegistryError::Invalid(format!(
+                    "service provider {:?} uses private_key_jwt but registers neither jwks nor jwks_uri",
+                    sp.name
+                )));
+            }
+            if let Some(jwks) = &sp.jwks
+                && !jwks.get("keys").is_some_and(serde_json::Value::is_array)
+            {
+                return Err(RegistryError::Invalid(format!(
+                    "service provider {:?}: jwks must be a JWKS document with a \"keys\" array",
+                    sp.name
+                )));
+            }
+        }
         for idp in self.identity_providers.iter().filter(|i| i.active) {
             for (field, value) in [
                 ("authorization_endpoint", &idp.authorization_endpoint),

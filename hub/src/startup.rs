@@ -1,4 +1,4 @@
-//! Builds the hub's HTTP server: everything expensive (keys, templates, registry, stores) is made
+//! Builds the hub's HTTP server: everything expensive (keys, templates, registry, store) is made
 //! once here and shared with every worker.
 
 use std::net::TcpListener;
@@ -8,10 +8,12 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use fc_plumbing::{BackChannel, KeySet, MemorySessionStore};
 
-use crate::config::Config;
-use crate::error::HubError;
-use crate::provider::tokens::TokenStore;
+use crate::config::{Config, StoreConfig};
+use crate::error::{Error, ErrorCode};
+use crate::platform::{Platform, Settings};
 use crate::routes;
+use crate::store::sessions::{HubSessions, RedisSessions};
+use crate::store::{MemoryStore, RedisStore, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -21,24 +23,37 @@ pub enum StartupError {
     Templates(#[from] tera::Error),
     #[error("back-channel client: {0}")]
     BackChannel(#[from] fc_plumbing::BackChannelError),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
-}
-
-/// State shared by every request.
-pub struct HubState {
-    pub config: Config,
-    pub issuer: String,
-    pub keys: KeySet,
-    pub tokens: TokenStore,
-    pub back_channel: BackChannel,
-    pub templates: tera::Tera,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
-    sessions: MemorySessionStore,
+    sessions: HubSessions,
+    platform: web::Data<Platform>,
+}
+
+/// The namespace of this platform's keys in a shared store.
+const NAMESPACE: &str = "fc:franceconnect";
+
+async fn stores(config: &Config) -> Result<(Store, HubSessions), StartupError> {
+    match &config.store {
+        StoreConfig::Memory { budget_mb } => {
+            let memory = MemoryStore::new(1_000_000, budget_mb.max(&1) << 20, config.clock.clone());
+            memory.spawn_sweeper();
+            let sessions = MemorySessionStore::new(config.session_limits(), config.clock.clone());
+            sessions.spawn_sweepers();
+            Ok((Store::Memory(memory), HubSessions::Memory(sessions)))
+        }
+        StoreConfig::Redis { url } => {
+            let redis = RedisStore::connect(url.expose(), NAMESPACE).await?;
+            let sessions = RedisSessions::new(redis.clone(), config.session_limits());
+            Ok((Store::Redis(redis), HubSessions::Redis(sessions)))
+        }
+    }
 }
 
 impl Application {
@@ -53,76 +68,68 @@ impl Application {
             Duration::from_secs(config.idp_timeout_secs),
             config.rewrites.clone(),
         )?;
-        let templates = routes::templates()?;
-        let sessions = {
-            let store = MemorySessionStore::new(
-                fc_plumbing::SessionLimits::with_caps(config.max_sessions, 64),
-                fc_plumbing::Clock::system(),
-            );
-            store.spawn_sweepers();
-            store
-        };
-        let session_key = actix_web::cookie::Key::generate();
-        let state = web::Data::new(HubState {
+        let templates = web::Data::new(routes::templates()?);
+        let (store, sessions) = stores(&config).await?;
+        tracing::info!(store = %store.describe(), "hub state store");
+        let settings = Settings {
             issuer: config.issuer(),
-            tokens: TokenStore::new(config.clock.clone()),
-            config,
+            public_url: config.public_url.clone(),
+            acr_supported: config.acr_values.clone(),
+            default_acr: config
+                .acr_values
+                .iter()
+                .copied()
+                .min()
+                .unwrap_or(crate::domain::Acr::Eidas1),
+            relaxed: config.relaxed,
+            sub_secret: config.sub_secret.clone(),
+            lifetimes: config.lifetimes,
+        };
+        let platform = web::Data::new(Platform::new(
+            settings,
+            config.registry.clone(),
+            store,
             keys,
             back_channel,
-            templates,
-        });
-        let store = sessions.clone();
-        let server =
-            HttpServer::new(move || {
-                let (secure, idle) = (state.config.cookie_secure, state.config.session_idle_secs);
-                App::new()
-                    .app_data(state.clone())
-                    // actix's own extractor errors become the hub's: an HTML page for browsers,
-                    // OAuth JSON for the v1 checktoken, never actix's plain-text 400.
-                    .app_data(
-                        web::FormConfig::default()
-                            .limit(64 * 1024)
-                            .error_handler(|e, _| {
-                                HubError::page("Y030007", format!("form: {e}")).into()
-                            }),
-                    )
-                    .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                        HubError::page("Y030007", format!("query: {e}")).into()
-                    }))
-                    .app_data(web::PayloadConfig::default().limit(64 * 1024))
-                    .app_data(
-                        web::JsonConfig::default()
-                            .limit(16 * 1024)
-                            .error_handler(|e, _| {
-                                HubError::oauth(
-                                    actix_web::http::StatusCode::BAD_REQUEST,
-                                    "invalid_request",
-                                    format!("JSON: {e}"),
-                                )
-                                .into()
-                            }),
-                    )
-                    .wrap(fc_plumbing::session::middleware(
-                        store.clone(),
-                        session_key.clone(),
-                        "fc_hub_session",
-                        secure,
-                        idle,
-                    ))
-                    .wrap(fc_plumbing::web::security_headers())
-                    .wrap(
-                        actix_web::middleware::Logger::new("%U %s %Dms")
-                            .exclude("/static/demo.css")
-                            .exclude("/health"),
-                    )
-                    .configure(routes::configure)
-            })
-            .listen(listener)?
-            .run();
+            config.clock.clone(),
+        ));
+        let session_key = actix_web::cookie::Key::generate();
+        let (secure, idle) = (config.cookie_secure, config.session_idle_secs);
+        let (app_platform, app_sessions) = (platform.clone(), sessions.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_platform.clone())
+                .app_data(templates.clone())
+                .app_data(extractor_errors())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    Error::page(ErrorCode::Y030007, format!("query: {e}")).into()
+                }))
+                .app_data(web::PayloadConfig::default().limit(64 * 1024))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(16 * 1024)
+                        .error_handler(|e, _| Error::invalid_request(format!("JSON: {e}")).into()),
+                )
+                .wrap(fc_plumbing::session::middleware(
+                    app_sessions.clone(),
+                    session_key.clone(),
+                    "fc_hub_session",
+                    secure,
+                    idle,
+                ))
+                .wrap(fc_plumbing::web::security_headers())
+                .wrap(actix_web::middleware::from_fn(
+                    fc_plumbing::request_log::log,
+                ))
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .run();
         Ok(Self {
             port,
             server,
             sessions,
+            platform,
         })
     }
 
@@ -134,12 +141,24 @@ impl Application {
         self.server.handle()
     }
 
-    /// The session store, so tests can check it stays bounded.
-    pub fn sessions(&self) -> MemorySessionStore {
+    /// The browser sessions, so tests can check they stay bounded.
+    pub fn sessions(&self) -> HubSessions {
         self.sessions.clone()
+    }
+
+    /// The platform (registrations, store, keys), for tests and the admin API.
+    pub fn platform(&self) -> web::Data<Platform> {
+        self.platform.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// actix's own form errors become the hub's HTML page, never actix's plain-text 400.
+fn extractor_errors() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|e, _| Error::page(ErrorCode::Y030007, format!("form: {e}")).into())
 }

@@ -8,7 +8,9 @@
 pub mod assets;
 pub mod backchannel;
 pub mod clock;
+pub mod french;
 pub mod jose;
+pub mod jwe;
 pub mod jwks_cache;
 pub mod random;
 pub mod request_log;
@@ -23,6 +25,7 @@ pub mod web;
 pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};
 pub use clock::{Clock, ManualClock};
 pub use jose::{JoseError, Jwa, Jwk, JwkSet, KeySet, Signer, Verified};
+pub use jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, JweError, KeyAlg};
 pub use jwks_cache::{FetchError, JwksCache, JwksError};
 pub use secret::Secret;
 pub use session::{MemorySessionStore, SessionLimits};

@@ -106,8 +106,18 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         self.insert_for(key, value, self.limits.ttl)
     }
 
-    /// Stores `value` under `key` for `ttl` (capped by nothing: the caller chooses).
+    /// Stores `value` under `key` for `ttl`.
     pub fn insert_for(&self, key: K, value: V, ttl: Duration) -> Result<(), TooLarge> {
+        self.put(key, value, ttl, false).map(|_| ())
+    }
+
+    /// Stores `value` under `key` for `ttl` only if no live value is there: `false` when one is
+    /// (a single-use claim, atomic with respect to every other operation on the map).
+    pub fn insert_new(&self, key: K, value: V, ttl: Duration) -> Result<bool, TooLarge> {
+        self.put(key, value, ttl, true)
+    }
+
+    fn put(&self, key: K, value: V, ttl: Duration, only_new: bool) -> Result<bool, TooLarge> {
         let weight = (self.weigh)(&key, &value) + ENTRY_OVERHEAD;
         if weight > self.limits.max_bytes {
             return Err(TooLarge {
@@ -118,6 +128,9 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         let now = self.clock.now_millis();
         let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let mut inner = self.lock();
+        if only_new && inner.live(&key, now).is_some() {
+            return Ok(false);
+        }
         inner.remove(&key);
         let tick = inner.next_tick;
         inner.next_tick += 1;
@@ -133,7 +146,7 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
             },
         );
         inner.enforce(now, &self.limits);
-        Ok(())
+        Ok(true)
     }
 
     /// The live value under `key`.
@@ -355,6 +368,17 @@ mod tests {
         assert_eq!(m.get(&s("used")), Some(s("2")));
         hand.advance_secs(59);
         assert_eq!(m.get(&s("used")), None);
+    }
+
+    #[test]
+    fn insert_new_claims_a_key_once_until_it_expires() {
+        let (m, hand) = map(10, 1 << 20, 60);
+        let ttl = Duration::from_secs(30);
+        assert!(m.insert_new(s("jti"), s("1"), ttl).unwrap());
+        assert!(!m.insert_new(s("jti"), s("2"), ttl).unwrap());
+        assert_eq!(m.get(&s("jti")), Some(s("1")));
+        hand.advance_secs(30);
+        assert!(m.insert_new(s("jti"), s("3"), ttl).unwrap());
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Scopes and the claims they release (SPEC §4.6), with the French labels of the consent page.
+//! Scopes and the claims they release (`docs/hub.md`, "Scopes and claims"), with the French
+//! labels of the consent page.
 
 use serde_json::{Map, Value, json};
 
-use super::identity::Identity;
+use crate::domain::Identity;
 
 /// Identity scopes the platform knows (v2). Unknown scopes are ignored at authorize.
 pub const IDENTITY_SCOPES: &[&str] = &[
@@ -123,6 +124,18 @@ pub fn claim_label(claim: &str) -> Option<&'static str> {
         "phone_number" => "Téléphone",
         _ => return None,
     })
+}
+
+/// The provider a data scope's data comes from, when its name says it (FranceConnect names data
+/// scopes after their provider: `dgfip_…`, `cnam_…`).
+pub fn data_scope_provider(scope: &str) -> Option<&'static str> {
+    if scope.starts_with("dgfip_") {
+        Some("Direction générale des Finances publiques")
+    } else if scope.starts_with("cnam_") {
+        Some("Caisse nationale de l'Assurance Maladie")
+    } else {
+        None
+    }
 }
 
 /// French label of a data-provider scope on the consent page.

@@ -1,4 +1,5 @@
-//! The pairwise `sub` a service provider receives (SPEC §4.11, FranceConnect's formula).
+//! The pairwise `sub` a service provider receives (`docs/hub.md`, "Pairwise sub": FranceConnect's
+//! formula).
 //!
 //! The identity hash takes each character of the pivot identity as one byte (code point & 0xFF),
 //! as Node's "binary" encoding does in FranceConnect; the birthplace only counts for people born
@@ -8,7 +9,7 @@
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::identity::Identity;
+use crate::domain::Identity;
 
 pub fn identity_hash(identity: &Identity) -> String {
     let birthplace = if identity.birthcountry == "99100" {

@@ -94,7 +94,7 @@ async fn an_acr_the_idp_may_not_give_is_y100018() {
     let hub = TestHub::start_with(|c| {
         for idp in &mut c.registry.identity_providers {
             if idp.slug == "identity-provider-example" {
-                idp.allowed_acr = vec!["eidas1".into()];
+                idp.allowed_acr = vec![hub::domain::Acr::Eidas1];
             }
         }
     })

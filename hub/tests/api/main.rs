@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorize;
+mod client_auth;
 mod conformance;
 mod idp_failures;
 mod journey;
 mod options;
+mod robustness;
 mod sessions;
 mod tokens;
 mod v1;
@@ -110,7 +112,11 @@ impl TestHub {
             .unwrap();
 
         let handles = vec![hub.handle(), idp.handle()];
-        let sessions = hub.sessions();
+        let sessions = hub
+            .sessions()
+            .memory()
+            .cloned()
+            .expect("the tests use the memory store");
         tokio::spawn(hub.run_until_stopped());
         tokio::spawn(idp.run_until_stopped());
         Self {
@@ -271,4 +277,22 @@ pub async fn token_form(hub: &TestHub, form: &[(&str, &str)]) -> reqwest::Respon
 pub fn assert_code(page: &fc_plumbing::testing::Page, status: u16, code: &str) {
     assert_eq!(page.status, status, "{}", page.body);
     page.assert_contains(&format!("class=\"error-code\">{code}</span>"));
+}
+
+/// The decoded payload of a v2 checktoken answer for `token`, asked with the DP's credentials.
+pub async fn checktoken_v2(hub: &TestHub, token: &str) -> Value {
+    let jws = reqwest::Client::new()
+        .post(format!("{}/api/v2/checktoken", hub.url))
+        .form(&[
+            ("token", token),
+            ("client_id", DP_ID),
+            ("client_secret", DP_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fc_plumbing::jose::decode_unverified(&jws).unwrap().payload
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use fc_plumbing::jose::{Jwa, JwkSet, KeySet, parse_jwks, sign_jwt, verify_jwt};
 use fc_plumbing::{BackChannel, Clock, JwksCache};
-use hub::provider::identity::Identity;
+use hub::domain::Identity;
 use hub::provider::sub::pairwise_sub;
 use identity_provider_example::users::UserDirectory;
 use loadgen::microbench::{Timing, bench, bench_async, header};
