@@ -135,7 +135,7 @@ impl PublicKey {
         let strip = |b: &[u8]| b[b.iter().take_while(|&&x| x == 0).count()..].to_vec();
         let (n, e) = (strip(n), strip(e));
         // What RSA_PKCS1_2048_8192_SHA256 accepts: 2048 to 8192 bits, an odd exponent ≥ 3 that
-        // fits 33 bits (checked again by ring at verification).
+        // fits 32 bits (checked again by ring at verification).
         if !(256..=1024).contains(&n.len()) {
             return Err(JoseError::Key(format!(
                 "RSA modulus of {} bits (2048 to 8192)",

@@ -613,17 +613,32 @@ mod tests {
             assert!(peer.cache.verify(&good, Jwa::ES256, None).await.is_ok());
             assert_eq!(peer.cache.keys().len(), 2);
         }
-        // A peer that is gone entirely.
         peer.server.stop(false).await;
-        peer.wait_out_the_interval();
-        assert!(matches!(
-            peer.cache.verify(&unknown, Jwa::ES256, None).await,
-            Err(JwksError::FetchFailed {
-                cause: FetchError::Transport(_),
-                ..
-            })
-        ));
-        assert!(peer.cache.verify(&good, Jwa::ES256, None).await.is_ok());
+
+        // A peer that is gone entirely (nothing listens on its port): the seeded keys stay.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let back_channel = BackChannel::new(Duration::from_secs(5), Vec::new()).unwrap();
+        let gone = JwksCache::new(
+            format!("http://127.0.0.1:{port}/jwks"),
+            back_channel,
+            Clock::system(),
+            INTERVAL,
+        );
+        gone.seed(keys.jwk_set());
+        let result = gone.verify(&unknown, Jwa::ES256, None).await;
+        assert!(
+            matches!(
+                result,
+                Err(JwksError::FetchFailed {
+                    cause: FetchError::Transport(_),
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        assert!(gone.verify(&good, Jwa::ES256, None).await.is_ok());
     }
 
     #[tokio::test]
