@@ -524,22 +524,71 @@ fn json_object(part: &str, what: &'static str) -> Result<Value, JoseError> {
 // Private keys
 // ------------------------------------------------------------------------------------------------
 
-/// A P-256 signing key: the p256 scalar (kept to write it to disk; it zeroes itself on drop) and
-/// the same key in ring's form for signing.
-#[derive(Clone)]
-pub struct EcKey {
-    inner: Arc<EcInner>,
-    kid: String,
-}
-
-struct EcInner {
-    scalar: p256::ecdsa::SigningKey,
-    /// ring accepts every valid P-256 key; were it ever to refuse one, signing says so.
-    pair: Result<EcdsaKeyPair, JoseError>,
+/// A private signing key and its public JWK, whose `kid` names the key in JWS headers: the
+/// RFC 7638 thumbprint unless a test chose another with [`PrivateKey::with_kid`].
+pub struct PrivateKey<K> {
+    inner: Arc<K>,
     public: Jwk,
 }
 
-impl EcKey {
+/// Clones share the private half (no `K: Clone` bound, which a derive would add).
+impl<K> Clone for PrivateKey<K> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            public: self.public.clone(),
+        }
+    }
+}
+
+/// A P-256 signing key.
+pub type EcKey = PrivateKey<EcPrivate>;
+/// An RSA signing key, kept with its PKCS#1 PEM so it can be written to disk.
+pub type RsaKey = PrivateKey<RsaPrivate>;
+
+impl<K> PrivateKey<K> {
+    fn new(inner: K, key: PublicKey) -> Self {
+        let public = Jwk {
+            kid: Some(key.thumbprint()),
+            use_: Some("sig".into()),
+            alg: Some(key.alg().as_str().into()),
+            key,
+        };
+        Self {
+            inner: Arc::new(inner),
+            public,
+        }
+    }
+
+    /// The same key published under another kid: for tests (an impostor claiming a real kid).
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.public.kid = Some(kid.into());
+        self
+    }
+
+    pub fn kid(&self) -> &str {
+        self.public.kid().unwrap_or_default()
+    }
+
+    /// The public JWK, with `use` and `alg` as FranceConnect publishes them.
+    pub fn jwk(&self) -> Jwk {
+        self.public.clone()
+    }
+
+    pub fn public_jwk(&self) -> Value {
+        self.public.to_json()
+    }
+}
+
+/// The private half of an [`EcKey`]: the p256 scalar (kept to write it to disk; it zeroes itself
+/// on drop) and the same key in ring's form for signing.
+pub struct EcPrivate {
+    scalar: p256::ecdsa::SigningKey,
+    /// ring accepts every valid P-256 key; were it ever to refuse one, signing says so.
+    pair: Result<EcdsaKeyPair, JoseError>,
+}
+
+impl PrivateKey<EcPrivate> {
     /// A new random key; its kid is its RFC 7638 thumbprint.
     pub fn random() -> Self {
         use p256::elliptic_curve::Generate;
@@ -576,48 +625,11 @@ impl EcKey {
             &ring::rand::SystemRandom::new(),
         )
         .map_err(|e| key_error("EC key")(&e));
-        let key = PublicKey::Ec(Box::new(point));
-        let kid = key.thumbprint();
-        let public = Jwk {
-            kid: Some(kid.clone()),
-            use_: Some("sig".into()),
-            alg: Some(Jwa::ES256.as_str().into()),
-            key,
-        };
-        Self {
-            inner: Arc::new(EcInner {
-                scalar,
-                pair,
-                public,
-            }),
-            kid,
-        }
-    }
-
-    /// The same key published under another kid: for tests (an impostor claiming a real kid).
-    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
-        self.kid = kid.into();
-        self
+        Self::new(EcPrivate { scalar, pair }, PublicKey::Ec(Box::new(point)))
     }
 
     pub fn to_hex(&self) -> String {
         hex::encode(self.inner.scalar.to_bytes())
-    }
-
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    /// The public JWK, with `use` and `alg` as FranceConnect publishes them.
-    pub fn jwk(&self) -> Jwk {
-        Jwk {
-            kid: Some(self.kid.clone()),
-            ..self.inner.public.clone()
-        }
-    }
-
-    pub fn public_jwk(&self) -> Value {
-        self.jwk().to_json()
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
@@ -629,20 +641,13 @@ impl EcKey {
     }
 }
 
-/// An RSA signing key, kept with its PKCS#1 PEM so it can be written to disk.
-#[derive(Clone)]
-pub struct RsaKey {
-    inner: Arc<RsaInner>,
-    kid: String,
-}
-
-struct RsaInner {
+/// The private half of an [`RsaKey`]: ring's key pair and the PEM it came from.
+pub struct RsaPrivate {
     pair: RsaKeyPair,
     pem: String,
-    public: Jwk,
 }
 
-impl RsaKey {
+impl PrivateKey<RsaPrivate> {
     /// A new 2048-bit key (ring cannot generate RSA keys: the `rsa` crate does); its kid is its
     /// RFC 7638 thumbprint. Takes from 0.1 to over 1 s.
     pub fn generate() -> Result<Self, JoseError> {
@@ -660,46 +665,12 @@ impl RsaKey {
         let pair = ring_rsa_pair(pem)?;
         let public = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
         let key = PublicKey::rsa(&public.n, &public.e)?;
-        let kid = key.thumbprint();
-        let public = Jwk {
-            kid: Some(kid.clone()),
-            use_: Some("sig".into()),
-            alg: Some(Jwa::RS256.as_str().into()),
-            key,
-        };
-        Ok(Self {
-            inner: Arc::new(RsaInner {
-                pair,
-                pem: pem.to_owned(),
-                public,
-            }),
-            kid,
-        })
-    }
-
-    /// The same key published under another kid: for tests.
-    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
-        self.kid = kid.into();
-        self
+        let pem = pem.to_owned();
+        Ok(Self::new(RsaPrivate { pair, pem }, key))
     }
 
     pub fn pem(&self) -> &str {
         &self.inner.pem
-    }
-
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    pub fn jwk(&self) -> Jwk {
-        Jwk {
-            kid: Some(self.kid.clone()),
-            ..self.inner.public.clone()
-        }
-    }
-
-    pub fn public_jwk(&self) -> Value {
-        self.jwk().to_json()
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
