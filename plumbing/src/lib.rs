@@ -1,8 +1,9 @@
 //! Plumbing shared by the hub and the three example programs, one of each: the back-channel HTTP
 //! client (public → internal URL rewrite, see `docs/architecture.md`), the clock, the bounded
 //! expiring map and the flood-proof session store built on it, the request log, the `Secret`
-//! type, the security headers every HTML page carries, JOSE signing keys and compact JWS, random
-//! values, the shared stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
+//! type, the security headers every HTML page carries, JOSE signing keys and compact JWS, the
+//! per-peer JWKS cache that follows key rotation (`docs/keys.md`), random values, the shared
+//! stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
 
 pub mod assets;
 pub mod backchannel;
@@ -10,6 +11,7 @@ pub mod clock;
 pub mod french;
 pub mod jose;
 pub mod jwe;
+pub mod jwks_cache;
 pub mod random;
 pub mod request_log;
 pub mod secret;
@@ -22,8 +24,9 @@ pub mod web;
 
 pub use backchannel::{BackChannel, BackChannelBuilder, BackChannelError, UrlRewrite, error_chain};
 pub use clock::{Clock, ManualClock};
-pub use jose::{Jwa, KeySet, Signer};
+pub use jose::{JoseError, Jwa, Jwk, JwkSet, KeySet, Signer, Verified};
 pub use jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, JweError, KeyAlg};
+pub use jwks_cache::{FetchError, JwksCache, JwksError};
 pub use secret::Secret;
 pub use session::{MemorySessionStore, SessionLimits};
 pub use ttl_map::{Limits, TtlMap};

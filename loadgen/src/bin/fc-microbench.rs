@@ -1,11 +1,13 @@
 //! `fc-microbench`: the per-request costs that matter, in a release build — signing an ID token
-//! per algorithm, verifying one, the pairwise sub, loading 10 000 IdP users,
-//! and rendering the mire over HTTP against the in-process demo.
+//! per algorithm, verifying one (with a parsed `JwkSet`, through a `JwksCache`, and through the
+//! older `openidconnect` key set), the JOSE share of one journey, the pairwise sub, loading
+//! 10 000 IdP users, and rendering the mire over HTTP against the in-process demo.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
-use fc_plumbing::jose::{Jwa, KeySet, parse_jwks, sign_jwt, verify_jwt};
+use fc_plumbing::jose::{Jwa, JwkSet, KeySet, parse_jwks, sign_jwt, verify_jwt};
+use fc_plumbing::{BackChannel, Clock, JwksCache};
 use hub::domain::Identity;
 use hub::provider::sub::pairwise_sub;
 use identity_provider_example::users::UserDirectory;
@@ -16,8 +18,9 @@ const SECRET: &str = "a970fc88b3111fcfdce515c2ee03488d8a349e5379a3ba2aa48c225dce
 
 fn jose() -> anyhow::Result<Vec<Timing>> {
     let keys = KeySet::generate("bench")?;
-    let jwks = parse_jwks(&keys.jwks())?;
-    // An ID token as the hub issues it : same claims, realistic sizes.
+    let jwks_doc = keys.jwks();
+    let jwks = JwkSet::from_json(&jwks_doc)?;
+    // An ID token as the hub issues it: same claims, realistic sizes.
     let claims = json!({
         "iss": "http://localhost:8000/api/v2",
         "sub": "4d327dd1e427daf4d50296ab71d6f3fc82ccc40742943521d42cb2bae4df41afv1",
@@ -33,7 +36,7 @@ fn jose() -> anyhow::Result<Vec<Timing>> {
         "at_hash": "77QmUPtjPfzWtF2AnpK9RQ",
     });
     let mut timings = Vec::new();
-    for (alg, iterations) in [(Jwa::ES256, 2000), (Jwa::RS256, 300), (Jwa::HS256, 20_000)] {
+    for (alg, iterations) in [(Jwa::ES256, 4000), (Jwa::RS256, 600), (Jwa::HS256, 20_000)] {
         let signer = keys.signer(alg, SECRET);
         timings.push(bench(
             &format!("sign ID token {alg}"),
@@ -42,15 +45,64 @@ fn jose() -> anyhow::Result<Vec<Timing>> {
             || sign_jwt(&signer, &claims),
         ));
         let token = sign_jwt(&signer, &claims)?;
-        verify_jwt(&token, alg, &jwks, Some(SECRET)).context("the benchmark token verifies")?;
+        jwks.verify(&token, alg, Some(SECRET))
+            .context("the benchmark token verifies")?;
         timings.push(bench(
             &format!("verify ID token {alg}"),
             iterations / 10,
             iterations,
-            || verify_jwt(&token, alg, &jwks, Some(SECRET)),
+            || jwks.verify(&token, alg, Some(SECRET)),
         ));
     }
+    // What callers still holding openidconnect's key set pay (a conversion per call).
+    let core = parse_jwks(&jwks_doc)?;
+    let token = sign_jwt(&keys.signer(Jwa::ES256, SECRET), &claims)?;
+    verify_jwt(&token, Jwa::ES256, &core, None).context("the compat path verifies")?;
+    timings.push(bench(
+        "verify ES256, openidconnect key set (compat)",
+        400,
+        4000,
+        || verify_jwt(&token, Jwa::ES256, &core, None),
+    ));
+    timings.push(bench("parse a JWKS (EC + RSA keys)", 1000, 10_000, || {
+        JwkSet::from_json(&jwks_doc)
+    }));
     Ok(timings)
+}
+
+/// Verification through a seeded `JwksCache` (locks and `Arc`s included, no fetch).
+async fn jwks_cache() -> anyhow::Result<Timing> {
+    let keys = KeySet::generate("bench")?;
+    let back_channel = BackChannel::new(std::time::Duration::from_secs(1), Vec::new())?;
+    let cache = JwksCache::new(
+        "http://127.0.0.1:9/jwks",
+        back_channel,
+        Clock::system(),
+        fc_plumbing::jwks_cache::DEFAULT_MIN_REFETCH_INTERVAL,
+    );
+    cache.seed(keys.jwk_set());
+    let token = sign_jwt(&keys.signer(Jwa::ES256, SECRET), &json!({"sub": "a"}))?;
+    cache.verify(&token, Jwa::ES256, None).await?;
+    Ok(
+        bench_async("verify ES256 through a JwksCache", 400, 4000, || {
+            cache.verify(&token, Jwa::ES256, None)
+        })
+        .await,
+    )
+}
+
+/// The JOSE work of one journey, from the medians above: the IdP and the hub sign 4 JWTs (IdP ID
+/// token, hub ID token, userinfo, checktoken answer) and the hub, SP and DP verify 4.
+fn journey_jose(timings: &[Timing]) -> Option<String> {
+    let median = |name: &str| timings.iter().find(|t| t.name == name).map(|t| t.median_us);
+    let (sign, verify) = (
+        median("sign ID token ES256")?,
+        median("verify ID token ES256")?,
+    );
+    Some(format!(
+        "JOSE per journey (ES256, 4 signatures + 4 verifications): {:.0} µs",
+        4.0 * (sign + verify)
+    ))
 }
 
 fn sub() -> Timing {
@@ -144,10 +196,14 @@ async fn mire() -> anyhow::Result<Vec<Timing>> {
 async fn all() -> anyhow::Result<()> {
     println!("{}", header());
     let mut timings = jose()?;
+    timings.push(jwks_cache().await?);
     timings.push(sub());
     timings.extend(users()?);
     for t in &timings {
         println!("{t}");
+    }
+    if let Some(line) = journey_jose(&timings) {
+        println!("{line}");
     }
     for t in mire().await? {
         println!("{t}");
