@@ -11,6 +11,8 @@
 pub mod memory;
 pub mod redis;
 pub mod sessions;
+#[cfg(feature = "redis-tests")]
+pub mod testing;
 
 use std::time::Duration;
 
@@ -146,7 +148,8 @@ pub(crate) mod contract {
 
     use super::*;
 
-    pub async fn values_round_trip_and_expire(store: &Store, advance: &dyn Fn(u64)) {
+    /// `advance` lets `secs` seconds pass for the store.
+    pub async fn values_round_trip_and_expire(store: &Store, advance: impl AsyncFn(u64)) {
         store
             .put("k", b"v".to_vec(), Duration::from_secs(10))
             .await
@@ -157,8 +160,17 @@ pub(crate) mod contract {
             .await
             .unwrap();
         assert_eq!(store.get("k").await.unwrap(), Some(b"w".to_vec()));
-        advance(11);
+        advance(9).await;
+        assert_eq!(store.get("k").await.unwrap(), Some(b"w".to_vec()));
+        advance(2).await;
         assert_eq!(store.get("k").await.unwrap(), None);
+        assert!(
+            store
+                .put_new("k", b"x".to_vec(), Duration::from_secs(1))
+                .await
+                .unwrap(),
+            "expired means absent"
+        );
     }
 
     pub async fn put_new_claims_once(store: &Store) {

@@ -1,19 +1,30 @@
 //! The hub over real sockets, with the real example IdP behind it: every front-door rule of
 //! SPEC §4 that a service provider or a data provider can hit.
+//!
+//! With the feature `redis-tests`, every test here runs against a Redis store instead of the
+//! memory one (one `redis-server` for the binary, a fresh namespace per [`TestHub`]), and the
+//! `replicas` tests run several hubs on one Redis behind a round-robin front.
 
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorize;
 mod conformance;
+#[cfg(feature = "redis-tests")]
+mod front;
 mod idp_failures;
 mod journey;
 mod options;
+#[cfg(feature = "redis-tests")]
+mod replicas;
 mod sessions;
 mod tokens;
 mod v1;
 
+use std::net::TcpListener;
+
 use fc_plumbing::testing::{Browser, set};
+use hub::store::sessions::HubSessions;
 use reqwest::redirect::Policy;
 use serde_json::Value;
 
@@ -30,11 +41,18 @@ pub const SP2_SECRET: &str = "3b6b2d8a3e0c9f1b5c7e2d4a6f8b0c1d3e5f7a9b1c3d5e7f9a
 /// A hub and the real example IdP on free ports. Its clock is manual (`clock`) and its session
 /// store is visible (`sessions`), so tests need no sleeps and can count what was created.
 pub struct TestHub {
+    /// Where clients send hub requests: the hub, or the front of its replicas.
     pub url: String,
     pub idp_url: String,
     pub clock: fc_plumbing::ManualClock,
-    pub sessions: fc_plumbing::MemorySessionStore,
-    handles: Vec<actix_web::dev::ServerHandle>,
+    pub sessions: HubSessions,
+    /// What every replica was started with (to start them again).
+    #[cfg(feature = "redis-tests")]
+    config: hub::Config,
+    hubs: Vec<actix_web::dev::ServerHandle>,
+    idp: actix_web::dev::ServerHandle,
+    #[cfg(feature = "redis-tests")]
+    front: Option<front::Front>,
 }
 
 /// A third SP registered by the tests: allowed to hint the example IdP and to ask for `amr`.
@@ -72,16 +90,20 @@ impl TestHub {
         adjust: impl FnOnce(&mut hub::Config),
         adjust_idp: impl FnOnce(&mut identity_provider_example::Config),
     ) -> Self {
-        let hub_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let idp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let hub_url = format!(
-            "http://localhost:{}",
-            hub_listener.local_addr().unwrap().port()
-        );
-        let idp_url = format!(
-            "http://localhost:{}",
-            idp_listener.local_addr().unwrap().port()
-        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let hub_url = url_of(&listener);
+        Self::launch(hub_url, vec![listener], adjust, adjust_idp).await
+    }
+
+    /// Hubs on `listeners`, all with one configuration whose public URL is `hub_url`.
+    async fn launch(
+        hub_url: String,
+        listeners: Vec<TcpListener>,
+        adjust: impl FnOnce(&mut hub::Config),
+        adjust_idp: impl FnOnce(&mut identity_provider_example::Config),
+    ) -> Self {
+        let idp_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let idp_url = url_of(&idp_listener);
 
         let mut config = hub::Config::local().unwrap();
         config.public_url = hub_url.clone();
@@ -96,8 +118,16 @@ impl TestHub {
         ] {
             config.registry.replace_url_prefix(from, to);
         }
+        #[cfg(feature = "redis-tests")]
+        redis_store(&mut config);
         adjust(&mut config);
-        let hub = hub::Application::build(config, hub_listener).await.unwrap();
+        let mut hubs = Vec::new();
+        let mut sessions = None;
+        for listener in listeners {
+            let (handle, hub_sessions) = start_hub(config.clone(), listener).await;
+            hubs.push(handle);
+            sessions.get_or_insert(hub_sessions);
+        }
 
         let mut idp_config = identity_provider_example::Config::local();
         idp_config.public_url = idp_url.clone();
@@ -108,21 +138,19 @@ impl TestHub {
         let idp = identity_provider_example::Application::build(idp_config, idp_listener)
             .await
             .unwrap();
-
-        let handles = vec![hub.handle(), idp.handle()];
-        let sessions = hub
-            .sessions()
-            .memory()
-            .cloned()
-            .expect("the tests use the memory store");
-        tokio::spawn(hub.run_until_stopped());
+        let idp_handle = idp.handle();
         tokio::spawn(idp.run_until_stopped());
         Self {
             url: hub_url,
             idp_url,
             clock: now,
-            sessions,
-            handles,
+            sessions: sessions.expect("at least one hub"),
+            #[cfg(feature = "redis-tests")]
+            config,
+            hubs,
+            idp: idp_handle,
+            #[cfg(feature = "redis-tests")]
+            front: None,
         }
     }
 
@@ -201,10 +229,44 @@ impl TestHub {
     }
 
     pub async fn stop(self) {
-        for h in self.handles {
+        for h in self.hubs {
             h.stop(false).await;
         }
+        self.idp.stop(false).await;
+        #[cfg(feature = "redis-tests")]
+        if let Some(front) = self.front {
+            front.stop().await;
+        }
     }
+}
+
+pub fn url_of(listener: &TcpListener) -> String {
+    format!("http://localhost:{}", listener.local_addr().unwrap().port())
+}
+
+/// One hub on `listener`, running in the background.
+async fn start_hub(
+    config: hub::Config,
+    listener: TcpListener,
+) -> (actix_web::dev::ServerHandle, HubSessions) {
+    let hub = hub::Application::build(config, listener).await.unwrap();
+    let (handle, sessions) = (hub.handle(), hub.sessions());
+    tokio::spawn(hub.run_until_stopped());
+    (handle, sessions)
+}
+
+/// The Redis suites: the binary's redis-server, a namespace of this hub's own (so tests do not
+/// see each other's sessions, codes or cached IdP keys) and a keys folder, which Redis requires.
+#[cfg(feature = "redis-tests")]
+fn redis_store(config: &mut hub::Config) {
+    use hub::store::testing::RedisServer;
+    let server = RedisServer::shared();
+    let namespace = RedisServer::fresh_namespace();
+    config.keys_dir = Some(server.scratch(&format!("keys-{namespace}")));
+    config.store = hub::config::StoreConfig::Redis {
+        url: fc_plumbing::Secret::new(server.url()),
+        namespace,
+    };
 }
 
 pub fn raw_client() -> reqwest::Client {
