@@ -1,12 +1,15 @@
 //! One interface for all the hub's shared state (`docs/hub.md`, "State"): authorization codes,
-//! access tokens, single-use claims (client-assertion `jti`s), cached IdP key sets, signing keys
-//! shared by replicas — and, through [`sessions`], the browser sessions (journeys, SSO, CSRF).
+//! access tokens, single-use claims (client-assertion `jti`s), cached IdP key sets, the session
+//! cookie key replicas share — and, through [`sessions`], the browser sessions (journeys, SSO,
+//! CSRF).
 //!
 //! It is a small key-value interface with expiry and the one atomic operation the protocol needs
 //! ([`Store::put_new`]: "set if absent", which makes a code redeemable once across replicas);
 //! the protocol itself lives in the domain, so both implementations pass the same contract tests.
 //! In memory (the default, embedded, bounded in bytes) or in Redis (`--store redis://…`), keys
-//! namespaced per platform instance so FranceConnect and FranceConnect+ can share one Redis.
+//! namespaced per platform instance (`--store-namespace`) so FranceConnect and FranceConnect+
+//! can share one Redis. With the feature `redis-tests`, `testing` starts a throwaway
+//! redis-server for the Redis suites.
 
 pub mod memory;
 pub mod redis;

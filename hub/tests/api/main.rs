@@ -23,7 +23,7 @@ mod v1;
 
 use std::net::TcpListener;
 
-use fc_plumbing::testing::{Browser, set};
+use fc_plumbing::testing::{Browser, Page, set};
 use hub::store::sessions::HubSessions;
 use reqwest::redirect::Policy;
 use serde_json::Value;
@@ -191,13 +191,23 @@ impl TestHub {
         let consent = if first.url.ends_with("/consent") {
             first
         } else {
-            let (action, fields) = first.form("data-testid=\"idp-identity-provider-example\"");
-            let login = browser.submit(&action, &fields).await;
-            let (action, mut fields) = login.form("id=\"login-form\"");
-            set(&mut fields, "login", "3_melaine");
-            set(&mut fields, "password", "123");
-            browser.submit(&action, &fields).await
+            self.log_in_at_idp(browser, &first).await
         };
+        self.consent(browser, &consent).await
+    }
+
+    /// From the mire: chooses the example IdP and logs in as 3_melaine; the consent page.
+    pub async fn log_in_at_idp(&self, browser: &Browser, mire: &Page) -> Page {
+        let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
+        let login = browser.submit(&action, &fields).await;
+        let (action, mut fields) = login.form("id=\"login-form\"");
+        set(&mut fields, "login", "3_melaine");
+        set(&mut fields, "password", "123");
+        browser.submit(&action, &fields).await
+    }
+
+    /// Accepts on the consent page: the code sent to the SP.
+    pub async fn consent(&self, browser: &Browser, consent: &Page) -> String {
         let (action, mut fields) = consent.form("id=\"consent-form\"");
         set(&mut fields, "consent", "yes");
         let back = browser.submit(&action, &fields).await;

@@ -164,23 +164,10 @@ async fn restarting_every_replica_mid_journey_loses_nothing() {
     let mire = browser.open(&hub.authorize_url(&[])).await;
     hub.restart_hubs().await;
     // The person goes on from the mire the replicas showed before they restarted...
-    let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
-    let login = browser.submit(&action, &fields).await;
-    let (action, mut fields) = login.form("id=\"login-form\"");
-    set(&mut fields, "login", "3_melaine");
-    set(&mut fields, "password", "123");
-    let consent = browser.submit(&action, &fields).await;
+    let consent = hub.log_in_at_idp(&browser, &mire).await;
     assert!(consent.url.ends_with("/consent"), "{}", consent.url);
     hub.restart_hubs().await;
-    let (action, mut fields) = consent.form("id=\"consent-form\"");
-    set(&mut fields, "consent", "yes");
-    let back = browser.submit(&action, &fields).await;
-    let to_sp = back
-        .hops
-        .iter()
-        .find(|h| h.url.starts_with(SP_CALLBACK))
-        .unwrap_or_else(|| panic!("back at the SP: {:?}", back.hops));
-    let code = query(&to_sp.url)["code"].clone();
+    let code = hub.consent(&browser, &consent).await;
     // ...its code, the keys and the SSO session outlive the restart between login and data.
     hub.restart_hubs().await;
     assert_eq!(jwks(&hub).await, keys, "same signing keys");
