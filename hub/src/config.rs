@@ -231,3 +231,39 @@ impl Config {
         limits
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn store(args: &[&str]) -> Result<StoreConfig, ConfigError> {
+        let cli = Cli::parse_from([&["hub"], args].concat());
+        Config::from_cli(&cli).map(|c| c.store)
+    }
+
+    #[test]
+    fn a_redis_store_gets_the_platform_namespace_and_a_bad_one_is_refused() {
+        assert_eq!(
+            store(&["--store", "redis://cache:6379/0"]).unwrap(),
+            StoreConfig::Redis {
+                url: Secret::new("redis://cache:6379/0"),
+                namespace: DEFAULT_NAMESPACE.into(),
+            }
+        );
+        let plus = store(&["--store", "redis://c/0", "--store-namespace", "fc:plus"]).unwrap();
+        assert!(matches!(plus, StoreConfig::Redis { namespace, .. } if namespace == "fc:plus"));
+        for bad in ["", "with space", "glob*", &"x".repeat(65)] {
+            assert!(matches!(
+                store(&["--store", "redis://c/0", "--store-namespace", bad]),
+                Err(ConfigError::Namespace(_))
+            ));
+        }
+        assert!(matches!(
+            store(&["--store", "postgres://x"]),
+            Err(ConfigError::Store(_))
+        ));
+    }
+}
