@@ -10,8 +10,10 @@ RUN cargo build --release --locked --bins \
           target/release/data-provider-example target/release/fc-demo target/release/fc-healthcheck /out/
 
 FROM debian:bookworm-slim
+# /app/keys: where hub replicas mount their shared keys folder (docker-compose.scale.yml); a new
+# volume takes its owner from the image.
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin demo \
-    && mkdir -p /app && chown demo /app
+    && mkdir -p /app/keys && chown demo /app /app/keys
 COPY --from=build /out/ /usr/local/bin/
 COPY fixtures /app/fixtures
 WORKDIR /app

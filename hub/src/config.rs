@@ -52,6 +52,10 @@ pub struct Cli {
     /// (`redis://host:6379/0`), which several hub replicas can share.
     #[arg(long, env = "FC_HUB_STORE", default_value = "memory")]
     pub store: String,
+    /// Prefix of this platform's keys in a shared Redis (two platforms, e.g. FranceConnect and
+    /// FranceConnect+, can share one Redis under two namespaces; replicas of one share one).
+    #[arg(long, env = "FC_HUB_STORE_NAMESPACE", default_value = DEFAULT_NAMESPACE)]
+    pub store_namespace: String,
     /// Most browser sessions in use kept (journeys past the mire, logged-in people).
     #[arg(long, env = "FC_HUB_MAX_SESSIONS", default_value_t = 100_000)]
     pub max_sessions: usize,
@@ -75,7 +79,8 @@ pub struct Cli {
     #[arg(long, env = "FC_HUB_RELAXED")]
     pub relaxed: bool,
     /// Folder where the hub keeps its signing keys (created on first start), so tokens it issued
-    /// still verify after a restart. Without it, fresh keys are generated at each start.
+    /// still verify after a restart. Without it, fresh keys are generated at each start. Required
+    /// with a Redis store: every replica must sign with the same keys, so they share this folder.
     #[arg(long, env = "FC_HUB_KEYS_DIR")]
     pub keys_dir: Option<PathBuf>,
     /// Log as JSON lines.
@@ -83,11 +88,20 @@ pub struct Cli {
     pub json_logs: bool,
 }
 
+/// The namespace of the platform's keys in Redis when none is configured.
+pub const DEFAULT_NAMESPACE: &str = "fc:franceconnect";
+
 /// Where the hub keeps its state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
-    Memory { budget_mb: usize },
-    Redis { url: Secret },
+    Memory {
+        budget_mb: usize,
+    },
+    /// Shared by every replica: same `url`, same `namespace`.
+    Redis {
+        url: Secret,
+        namespace: String,
+    },
 }
 
 /// Everything `Application::build` needs.
@@ -118,6 +132,18 @@ pub enum ConfigError {
     Rewrite(String),
     #[error("invalid store {0:?}: expected `memory` or `redis://host:port/db`")]
     Store(String),
+    #[error("invalid store namespace {0:?}: expected letters, digits, `:`, `-`, `_` or `.`")]
+    Namespace(String),
+}
+
+fn namespace(text: &str) -> Result<String, ConfigError> {
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'));
+    ok.then(|| text.to_owned())
+        .ok_or_else(|| ConfigError::Namespace(text.to_owned()))
 }
 
 impl Config {
@@ -164,6 +190,7 @@ impl Config {
             url if url.starts_with("redis://") || url.starts_with("rediss://") => {
                 StoreConfig::Redis {
                     url: Secret::new(url),
+                    namespace: namespace(&cli.store_namespace)?,
                 }
             }
             other => return Err(ConfigError::Store(other.to_owned())),
@@ -202,5 +229,41 @@ impl Config {
         let mut limits = SessionLimits::with_caps(self.max_sessions, self.session_budget_mb);
         limits.active.ttl = std::time::Duration::from_secs(self.session_idle_secs.unsigned_abs());
         limits
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn store(args: &[&str]) -> Result<StoreConfig, ConfigError> {
+        let cli = Cli::parse_from([&["hub"], args].concat());
+        Config::from_cli(&cli).map(|c| c.store)
+    }
+
+    #[test]
+    fn a_redis_store_gets_the_platform_namespace_and_a_bad_one_is_refused() {
+        assert_eq!(
+            store(&["--store", "redis://cache:6379/0"]).unwrap(),
+            StoreConfig::Redis {
+                url: Secret::new("redis://cache:6379/0"),
+                namespace: DEFAULT_NAMESPACE.into(),
+            }
+        );
+        let plus = store(&["--store", "redis://c/0", "--store-namespace", "fc:plus"]).unwrap();
+        assert!(matches!(plus, StoreConfig::Redis { namespace, .. } if namespace == "fc:plus"));
+        for bad in ["", "with space", "glob*", &"x".repeat(65)] {
+            assert!(matches!(
+                store(&["--store", "redis://c/0", "--store-namespace", bad]),
+                Err(ConfigError::Namespace(_))
+            ));
+        }
+        assert!(matches!(
+            store(&["--store", "postgres://x"]),
+            Err(ConfigError::Store(_))
+        ));
     }
 }

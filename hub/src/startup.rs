@@ -1,9 +1,15 @@
 //! Builds the hub's HTTP server: everything expensive (keys, templates, registry, store) is made
 //! once here and shared with every worker.
+//!
+//! Replicas (several hubs on one Redis store, any of them answering any request) must agree on
+//! two secrets besides the store's content: the key that signs the session cookie, kept in the
+//! store itself (the first hub to start creates it, the others read it back), and the signing
+//! keys, kept in the keys folder they share (`--keys-dir`, required with Redis).
 
 use std::net::TcpListener;
 use std::time::Duration;
 
+use actix_web::cookie::Key;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use fc_plumbing::{BackChannel, KeySet, MemorySessionStore};
@@ -19,6 +25,8 @@ use crate::store::{MemoryStore, RedisStore, Store};
 pub enum StartupError {
     #[error("cannot create keys: {0}")]
     Keys(String),
+    #[error("session cookie key: {0}")]
+    CookieKey(String),
     #[error("cannot load templates: {0}")]
     Templates(#[from] tera::Error),
     #[error("back-channel client: {0}")]
@@ -37,8 +45,10 @@ pub struct Application {
     health: crate::health::PeerHealth,
 }
 
-/// The namespace of this platform's keys in a shared store.
-const NAMESPACE: &str = "fc:franceconnect";
+/// Where the session cookie key lives in the store.
+const COOKIE_KEY: &str = "session-cookie-key";
+/// Its lifetime in the store: for good, in practice.
+const COOKIE_KEY_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 async fn stores(config: &Config) -> Result<(Store, HubSessions), StartupError> {
     match &config.store {
@@ -49,28 +59,78 @@ async fn stores(config: &Config) -> Result<(Store, HubSessions), StartupError> {
             sessions.spawn_sweepers();
             Ok((Store::Memory(memory), HubSessions::Memory(sessions)))
         }
-        StoreConfig::Redis { url } => {
-            let redis = RedisStore::connect(url.expose(), NAMESPACE).await?;
+        StoreConfig::Redis { url, namespace } => {
+            let redis = RedisStore::connect(url.expose(), namespace).await?;
             let sessions = RedisSessions::new(redis.clone(), config.session_limits());
             Ok((Store::Redis(redis), HubSessions::Redis(sessions)))
         }
     }
 }
 
+/// The session cookie key every hub sharing `store` uses: created once, read back by all.
+async fn cookie_key(store: &Store) -> Result<Key, StartupError> {
+    let mine = Key::generate();
+    store
+        .put_new(COOKIE_KEY, mine.master().to_vec(), COOKIE_KEY_TTL)
+        .await?;
+    let kept = store.get(COOKIE_KEY).await?.ok_or_else(|| {
+        StartupError::CookieKey("gone from the store right after creation".into())
+    })?;
+    Key::try_from(kept.as_slice()).map_err(|e| StartupError::CookieKey(e.to_string()))
+}
+
+/// The hub's signing keys: generated for this process alone, or those of the keys folder.
+async fn signing_keys(config: &Config) -> Result<KeySet, StartupError> {
+    let keys_error = |e: String| StartupError::Keys(e);
+    match (&config.keys_dir, &config.store) {
+        (Some(dir), _) => folder_keys(dir.clone()).await,
+        (None, StoreConfig::Redis { .. }) => Err(keys_error(
+            "a Redis store is shared by replicas, which must sign with the same keys: \
+             give them one keys folder (--keys-dir, FC_HUB_KEYS_DIR)"
+                .into(),
+        )),
+        (None, StoreConfig::Memory { .. }) => {
+            KeySet::generate("hub").map_err(|e| keys_error(e.to_string()))
+        }
+    }
+}
+
+/// The keys of `dir`, written there first if it has none. Hubs starting together on one folder
+/// may both generate: the first to write a key wins, the others read it back, so every hub
+/// serves exactly the keys of the folder (which is why this waits for the RSA key, a second at
+/// most and only on the folder's first start).
+async fn folder_keys(dir: std::path::PathBuf) -> Result<KeySet, StartupError> {
+    let mut last = String::new();
+    for _ in 0..20 {
+        let attempt = dir.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let keys = KeySet::load_or_generate(&attempt, "hub")?;
+            keys.rsa()?;
+            Ok::<_, fc_plumbing::jose::JoseError>(keys)
+        })
+        .await
+        .map_err(|e| StartupError::Keys(e.to_string()))?;
+        match loaded {
+            Ok(keys) => return Ok(keys),
+            // Another hub is writing the same key right now: read it once it is there.
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(StartupError::Keys(last))
+}
+
 impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
-        let keys = match &config.keys_dir {
-            Some(dir) => KeySet::load_or_generate(dir, "hub"),
-            None => KeySet::generate("hub"),
-        }
-        .map_err(|e| StartupError::Keys(e.to_string()))?;
+        let keys = signing_keys(&config).await?;
         let back_channel = BackChannel::new(
             Duration::from_secs(config.idp_timeout_secs),
             config.rewrites.clone(),
         )?;
         let templates = web::Data::new(routes::templates()?);
         let (store, sessions) = stores(&config).await?;
+        let session_key = cookie_key(&store).await?;
         tracing::info!(store = %store.describe(), "hub state store");
         let settings = Settings {
             issuer: config.issuer(),
@@ -98,7 +158,6 @@ impl Application {
         health.spawn(std::sync::Arc::downgrade(&platform.clone().into_inner()));
         let peer_health = health.clone();
         let health = web::Data::new(health);
-        let session_key = actix_web::cookie::Key::generate();
         let (secure, idle) = (config.cookie_secure, config.session_idle_secs);
         let (app_platform, app_sessions) = (platform.clone(), sessions.clone());
         let server = HttpServer::new(move || {

@@ -57,7 +57,8 @@ pub struct Config {
     /// Extra KEY=VALUE environment variables for the spawned programs (repeatable).
     #[arg(long = "spawn-env", value_name = "KEY=VALUE")]
     pub spawn_env: Vec<String>,
-    /// Programs to measure, by program name (looked up in /proc) or name=PID, comma-separated.
+    /// Programs to measure, by program name (looked up in /proc) or name=PID, comma-separated;
+    /// with --spawn, measured besides the four spawned ones (e.g. `redis-server`).
     #[arg(long, env = "LOADGEN_WATCH", value_delimiter = ',')]
     pub watch: Vec<String>,
     /// After the run, wait this long and read the programs' RSS again (memory back to idle?).

@@ -166,14 +166,11 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         people.len()
     );
     let people = &people[..config.browsers];
-    let mut watched: Vec<Watched> = match &spawned {
-        Some(s) => s.watched(),
-        None => config
-            .watch
-            .iter()
-            .map(|w| procstat::resolve(w))
-            .collect::<anyhow::Result<_>>()?,
-    };
+    // With --spawn, --watch adds programs started otherwise (a Redis server, a load balancer).
+    let mut watched: Vec<Watched> = spawned.as_ref().map(Spawned::watched).unwrap_or_default();
+    for w in &config.watch {
+        watched.push(procstat::resolve(w)?);
+    }
     // The load generator shares the machine: its own CPU is part of the picture.
     watched.push(Watched {
         name: "loadgen (this process)".into(),

@@ -104,7 +104,8 @@ mod tests {
     #[tokio::test]
     async fn memory_store_contract() {
         let (s, hand) = store();
-        contract::values_round_trip_and_expire(&s, &|secs| hand.advance_secs(secs as i64)).await;
+        contract::values_round_trip_and_expire(&s, async |secs| hand.advance_secs(secs as i64))
+            .await;
         contract::put_new_claims_once(&s).await;
         contract::json_values_round_trip(&s).await;
         contract::parallel_claims_have_exactly_one_winner(Arc::new(store().0)).await;

@@ -1,16 +1,21 @@
 //! One interface for all the hub's shared state (`docs/hub.md`, "State"): authorization codes,
-//! access tokens, single-use claims (client-assertion `jti`s), cached IdP key sets, signing keys
-//! shared by replicas — and, through [`sessions`], the browser sessions (journeys, SSO, CSRF).
+//! access tokens, single-use claims (client-assertion `jti`s), cached IdP key sets, the session
+//! cookie key replicas share — and, through [`sessions`], the browser sessions (journeys, SSO,
+//! CSRF).
 //!
 //! It is a small key-value interface with expiry and the one atomic operation the protocol needs
 //! ([`Store::put_new`]: "set if absent", which makes a code redeemable once across replicas);
 //! the protocol itself lives in the domain, so both implementations pass the same contract tests.
 //! In memory (the default, embedded, bounded in bytes) or in Redis (`--store redis://…`), keys
-//! namespaced per platform instance so FranceConnect and FranceConnect+ can share one Redis.
+//! namespaced per platform instance (`--store-namespace`) so FranceConnect and FranceConnect+
+//! can share one Redis. With the feature `redis-tests`, `testing` starts a throwaway
+//! redis-server for the Redis suites.
 
 pub mod memory;
 pub mod redis;
 pub mod sessions;
+#[cfg(feature = "redis-tests")]
+pub mod testing;
 
 use std::time::Duration;
 
@@ -146,7 +151,8 @@ pub(crate) mod contract {
 
     use super::*;
 
-    pub async fn values_round_trip_and_expire(store: &Store, advance: &dyn Fn(u64)) {
+    /// `advance` lets `secs` seconds pass for the store.
+    pub async fn values_round_trip_and_expire(store: &Store, advance: impl AsyncFn(u64)) {
         store
             .put("k", b"v".to_vec(), Duration::from_secs(10))
             .await
@@ -157,8 +163,17 @@ pub(crate) mod contract {
             .await
             .unwrap();
         assert_eq!(store.get("k").await.unwrap(), Some(b"w".to_vec()));
-        advance(11);
+        advance(9).await;
+        assert_eq!(store.get("k").await.unwrap(), Some(b"w".to_vec()));
+        advance(2).await;
         assert_eq!(store.get("k").await.unwrap(), None);
+        assert!(
+            store
+                .put_new("k", b"x".to_vec(), Duration::from_secs(1))
+                .await
+                .unwrap(),
+            "expired means absent"
+        );
     }
 
     pub async fn put_new_claims_once(store: &Store) {

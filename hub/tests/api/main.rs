@@ -1,5 +1,9 @@
 //! The hub over real sockets, with the real example IdP behind it: every front-door rule of
 //! `docs/hub.md` that a service provider or a data provider can hit.
+//!
+//! With the feature `redis-tests`, every test here runs against a Redis store instead of the
+//! memory one (one `redis-server` for the binary, a fresh namespace per [`TestHub`]), and the
+//! `replicas` tests run several hubs on one Redis behind a round-robin front.
 
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,15 +11,22 @@
 mod authorize;
 mod client_auth;
 mod conformance;
+#[cfg(feature = "redis-tests")]
+mod front;
 mod idp_failures;
 mod journey;
 mod options;
+#[cfg(feature = "redis-tests")]
+mod replicas;
 mod robustness;
 mod sessions;
 mod tokens;
 mod v1;
 
-use fc_plumbing::testing::{Browser, set};
+use std::net::TcpListener;
+
+use fc_plumbing::testing::{Browser, Page, set};
+use hub::store::sessions::HubSessions;
 use reqwest::redirect::Policy;
 use serde_json::Value;
 
@@ -32,14 +43,21 @@ pub const SP2_SECRET: &str = "3b6b2d8a3e0c9f1b5c7e2d4a6f8b0c1d3e5f7a9b1c3d5e7f9a
 /// A hub and the real example IdP on free ports. Its clock is manual (`clock`) and its session
 /// store is visible (`sessions`), so tests need no sleeps and can count what was created.
 pub struct TestHub {
+    /// Where clients send hub requests: the hub, or the front of its replicas.
     pub url: String,
     pub idp_url: String,
     pub clock: fc_plumbing::ManualClock,
-    pub sessions: fc_plumbing::MemorySessionStore,
-    /// The hub's platform and its peers' health, for tests that look inside.
+    pub sessions: HubSessions,
+    /// The (first) hub's platform and its peers' health, for tests that look inside.
     pub platform: actix_web::web::Data<hub::platform::Platform>,
     pub health: hub::health::PeerHealth,
-    handles: Vec<actix_web::dev::ServerHandle>,
+    /// What every replica was started with (to start them again).
+    #[cfg(feature = "redis-tests")]
+    config: hub::Config,
+    hubs: Vec<actix_web::dev::ServerHandle>,
+    idp: actix_web::dev::ServerHandle,
+    #[cfg(feature = "redis-tests")]
+    front: Option<front::Front>,
 }
 
 /// A third SP registered by the tests: allowed to hint the example IdP and to ask for `amr`.
@@ -77,16 +95,20 @@ impl TestHub {
         adjust: impl FnOnce(&mut hub::Config),
         adjust_idp: impl FnOnce(&mut identity_provider_example::Config),
     ) -> Self {
-        let hub_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let idp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let hub_url = format!(
-            "http://localhost:{}",
-            hub_listener.local_addr().unwrap().port()
-        );
-        let idp_url = format!(
-            "http://localhost:{}",
-            idp_listener.local_addr().unwrap().port()
-        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let hub_url = url_of(&listener);
+        Self::launch(hub_url, vec![listener], adjust, adjust_idp).await
+    }
+
+    /// Hubs on `listeners`, all with one configuration whose public URL is `hub_url`.
+    async fn launch(
+        hub_url: String,
+        listeners: Vec<TcpListener>,
+        adjust: impl FnOnce(&mut hub::Config),
+        adjust_idp: impl FnOnce(&mut identity_provider_example::Config),
+    ) -> Self {
+        let idp_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let idp_url = url_of(&idp_listener);
 
         let mut config = hub::Config::local().unwrap();
         config.public_url = hub_url.clone();
@@ -101,8 +123,17 @@ impl TestHub {
         ] {
             config.registry.replace_url_prefix(from, to);
         }
+        #[cfg(feature = "redis-tests")]
+        redis_store(&mut config);
         adjust(&mut config);
-        let hub = hub::Application::build(config, hub_listener).await.unwrap();
+        let mut hubs = Vec::new();
+        let mut first = None;
+        for listener in listeners {
+            let (handle, started) = start_hub(config.clone(), listener).await;
+            hubs.push(handle);
+            first.get_or_insert(started);
+        }
+        let (sessions, platform, health) = first.expect("at least one hub");
 
         let mut idp_config = identity_provider_example::Config::local();
         idp_config.public_url = idp_url.clone();
@@ -113,15 +144,7 @@ impl TestHub {
         let idp = identity_provider_example::Application::build(idp_config, idp_listener)
             .await
             .unwrap();
-
-        let handles = vec![hub.handle(), idp.handle()];
-        let (platform, health) = (hub.platform(), hub.health());
-        let sessions = hub
-            .sessions()
-            .memory()
-            .cloned()
-            .expect("the tests use the memory store");
-        tokio::spawn(hub.run_until_stopped());
+        let idp_handle = idp.handle();
         tokio::spawn(idp.run_until_stopped());
         Self {
             url: hub_url,
@@ -130,7 +153,12 @@ impl TestHub {
             sessions,
             platform,
             health,
-            handles,
+            #[cfg(feature = "redis-tests")]
+            config,
+            hubs,
+            idp: idp_handle,
+            #[cfg(feature = "redis-tests")]
+            front: None,
         }
     }
 
@@ -171,13 +199,23 @@ impl TestHub {
         let consent = if first.url.ends_with("/consent") {
             first
         } else {
-            let (action, fields) = first.form("data-testid=\"idp-identity-provider-example\"");
-            let login = browser.submit(&action, &fields).await;
-            let (action, mut fields) = login.form("id=\"login-form\"");
-            set(&mut fields, "login", "3_melaine");
-            set(&mut fields, "password", "123");
-            browser.submit(&action, &fields).await
+            self.log_in_at_idp(browser, &first).await
         };
+        self.consent(browser, &consent).await
+    }
+
+    /// From the mire: chooses the example IdP and logs in as 3_melaine; the consent page.
+    pub async fn log_in_at_idp(&self, browser: &Browser, mire: &Page) -> Page {
+        let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
+        let login = browser.submit(&action, &fields).await;
+        let (action, mut fields) = login.form("id=\"login-form\"");
+        set(&mut fields, "login", "3_melaine");
+        set(&mut fields, "password", "123");
+        browser.submit(&action, &fields).await
+    }
+
+    /// Accepts on the consent page: the code sent to the SP.
+    pub async fn consent(&self, browser: &Browser, consent: &Page) -> String {
         let (action, mut fields) = consent.form("id=\"consent-form\"");
         set(&mut fields, "consent", "yes");
         let back = browser.submit(&action, &fields).await;
@@ -210,14 +248,56 @@ impl TestHub {
 
     /// Stops the example IdP only (the hub keeps running).
     pub async fn stop_idp(&self) {
-        self.handles[1].stop(false).await;
+        self.idp.stop(false).await;
     }
 
     pub async fn stop(self) {
-        for h in self.handles {
+        for h in self.hubs {
             h.stop(false).await;
         }
+        self.idp.stop(false).await;
+        #[cfg(feature = "redis-tests")]
+        if let Some(front) = self.front {
+            front.stop().await;
+        }
     }
+}
+
+pub fn url_of(listener: &TcpListener) -> String {
+    format!("http://localhost:{}", listener.local_addr().unwrap().port())
+}
+
+/// One hub on `listener`, running in the background.
+/// What a test may look at in a started hub.
+type Started = (
+    HubSessions,
+    actix_web::web::Data<hub::platform::Platform>,
+    hub::health::PeerHealth,
+);
+
+async fn start_hub(
+    config: hub::Config,
+    listener: TcpListener,
+) -> (actix_web::dev::ServerHandle, Started) {
+    let hub = hub::Application::build(config, listener).await.unwrap();
+    let handle = hub.handle();
+    let started = (hub.sessions(), hub.platform(), hub.health());
+    tokio::spawn(hub.run_until_stopped());
+    (handle, started)
+}
+
+/// The Redis suites: the binary's redis-server, a namespace of this hub's own (so tests do not
+/// see each other's sessions, codes or cached IdP keys) and a keys folder, which Redis requires.
+#[cfg(feature = "redis-tests")]
+fn redis_store(config: &mut hub::Config) {
+    use hub::store::testing::RedisServer;
+    let server = RedisServer::shared();
+    let namespace = RedisServer::fresh_namespace();
+    config.keys_dir = Some(server.scratch(&format!("keys-{namespace}")));
+    config.store = hub::config::StoreConfig::Redis {
+        url: fc_plumbing::Secret::new(server.url()),
+        namespace,
+    };
 }
 
 pub fn raw_client() -> reqwest::Client {
