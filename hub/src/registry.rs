@@ -1,13 +1,20 @@
 //! Registrations of service providers, identity providers and data providers (`docs/hub.md`,
 //! "Registrations"), read from human-edited TOML files (`fixtures/hub/*.toml`), plus an optional
-//! extra file layered on top, which is how integrators register their own SP.
+//! extra file layered on top, which is how integrators register their own SP, plus the changes
+//! made through the control API ([`overrides`], `docs/admin.md`). Every entry, from a file or from
+//! the API, passes the same [`validation`].
+
+pub mod overrides;
+pub mod validation;
 
 use std::path::{Path, PathBuf};
 
 use fc_plumbing::{Jwa, Secret};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Acr, ApiVersion, PromptValue};
+pub use overrides::Overrides;
+pub use validation::{FieldError, Kind, Registration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -23,14 +30,14 @@ pub enum RegistryError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SpType {
     Public,
     Private,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceProvider {
     pub client_id: String,
@@ -101,14 +108,14 @@ impl ServiceProvider {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenAuthMethod {
     ClientSecretPost,
     ClientSecretBasic,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityProvider {
     pub uid: String,
@@ -168,7 +175,7 @@ fn default_idp_alg() -> Jwa {
     Jwa::HS256
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataProvider {
     pub uid: String,
@@ -253,25 +260,48 @@ impl Registry {
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), RegistryError> {
-        for idp in self.identity_providers.iter().filter(|i| i.active) {
-            for (field, value) in [
-                ("authorization_endpoint", &idp.authorization_endpoint),
-                ("token_endpoint", &idp.token_endpoint),
-                ("userinfo_endpoint", &idp.userinfo_endpoint),
-                ("issuer", &idp.issuer),
-                ("client_id", &idp.client_id),
-                ("redirect_uri", &idp.redirect_uri),
-            ] {
-                if value.is_empty() {
-                    return Err(RegistryError::Invalid(format!(
-                        "identity provider {:?} is active but has no {field}",
-                        idp.slug
-                    )));
-                }
+    /// Every entry passes its [`Registration::validate`]; the first fault is reported with the
+    /// entry it belongs to.
+    pub fn validate(&self) -> Result<(), RegistryError> {
+        fn each<T: Registration>(entries: &[T]) -> Result<(), RegistryError> {
+            for entry in entries {
+                entry.validate().map_err(|e| {
+                    RegistryError::Invalid(format!("{} {:?}: {e}", T::KIND.label(), entry.id()))
+                })?;
             }
+            Ok(())
         }
-        Ok(())
+        each(&self.service_providers)?;
+        each(&self.identity_providers)?;
+        each(&self.data_providers)
+    }
+
+    /// The entries of one kind.
+    pub fn entries<T: Registration>(&self) -> &[T] {
+        T::list(self)
+    }
+
+    /// The entry of kind `T` named `id`.
+    pub fn entry<T: Registration>(&self, id: &str) -> Option<&T> {
+        T::list(self).iter().find(|e| e.id() == id)
+    }
+
+    /// Adds `entry`, or replaces the one with its id (in place, so the order stays).
+    pub fn upsert<T: Registration>(&mut self, entry: T) {
+        let list = T::list_mut(self);
+        match list.iter_mut().find(|e| e.id() == entry.id()) {
+            Some(slot) => *slot = entry,
+            None => list.push(entry),
+        }
+        self.identity_providers.sort_by_key(|i| i.order);
+    }
+
+    /// Removes the entry of kind `T` named `id`; whether there was one.
+    pub fn remove<T: Registration>(&mut self, id: &str) -> bool {
+        let list = T::list_mut(self);
+        let before = list.len();
+        list.retain(|e| e.id() != id);
+        list.len() != before
     }
 
     /// Replaces the URL prefix `from` by `to` in every URL of the registry. The launcher uses it
