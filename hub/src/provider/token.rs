@@ -53,6 +53,9 @@ pub struct TokenAnswer {
     pub id_token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Sent as unreadable JSON (a scenario, [`super::scenario`]).
+    #[serde(skip)]
+    pub malformed: bool,
 }
 
 fn invalid_client(basic: bool) -> Error {
@@ -164,6 +167,7 @@ pub async fn exchange(
         expires_in: record.exp - record.iat,
         id_token,
         scope: (version == ApiVersion::V2).then(|| record.grant.request.scopes.join(" ")),
+        malformed: false,
     })
 }
 
