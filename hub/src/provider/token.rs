@@ -9,7 +9,7 @@
 use base64::Engine;
 use serde::Serialize;
 
-use super::claims::signed_id_token;
+use super::scenario::{self, Point};
 use super::tokens::{self, RedeemError};
 use crate::domain::ApiVersion;
 use crate::error::{Challenge, Error, OAuthError, Result};
@@ -139,6 +139,8 @@ pub async fn exchange(
     let code = request
         .get("code")
         .ok_or_else(|| Error::invalid_request("missing required parameter 'code'"))?;
+    let active = scenario::consult(platform, &sp, Point::Token, version).await?;
+    scenario::refuse_token(active.as_ref())?;
     let redirect_uri = request
         .get("redirect_uri")
         .ok_or_else(|| Error::invalid_request("missing required parameter 'redirect_uri'"))?;
@@ -160,15 +162,16 @@ pub async fn exchange(
             "grant request is invalid (authorization code issued through another API version)",
         ));
     }
-    let id_token = signed_id_token(platform, &sp, &record)?;
-    Ok(TokenAnswer {
+    let id_token = scenario::id_token(platform, &sp, &record, active.as_ref())?;
+    let answer = TokenAnswer {
         access_token,
         token_type: "Bearer",
         expires_in: record.exp - record.iat,
         id_token,
         scope: (version == ApiVersion::V2).then(|| record.grant.request.scopes.join(" ")),
         malformed: false,
-    })
+    };
+    Ok(scenario::deliver_token(active.as_ref(), answer).await)
 }
 
 /// `POST /token/revocation` (RFC 7009, as FranceConnect v2 has it): the SP revokes one of its
