@@ -308,9 +308,11 @@ mod tests {
         registry.service_providers[0].clone()
     }
 
+    type Breakage = Box<dyn Fn(&mut ServiceProvider)>;
+
     #[test]
     fn each_fault_names_its_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut ServiceProvider)>)> = vec![
+        let cases: Vec<(&str, Breakage)> = vec![
             ("client_id", Box::new(|s| s.client_id = "a b".into())),
             ("client_id", Box::new(|s| s.client_id = String::new())),
             (

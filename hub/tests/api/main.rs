@@ -4,6 +4,7 @@
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod authorize;
 mod conformance;
 mod idp_failures;
