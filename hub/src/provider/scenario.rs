@@ -622,6 +622,45 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_count_is_shared_by_parallel_logins_and_spent_exactly() {
+        let (platform, _) = crate::platform::tests::platform();
+        let platform = Arc::new(platform);
+        let sp = platform.registry().service_providers[0].clone();
+        let request = ScenarioRequest {
+            scenario: Scenario::Token500,
+            count: Some(5),
+            delay_secs: None,
+        };
+        let setting = prepare(&platform, &sp, request).await.unwrap();
+        let client_id = sp.client_id.clone();
+        crate::admin::update(&platform, |doc, _| {
+            doc.scenarios.insert(client_id.clone(), setting.clone());
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let logins: Vec<_> = (0..20)
+            .map(|_| {
+                let (platform, sp) = (platform.clone(), sp.clone());
+                tokio::spawn(async move {
+                    consult(&platform, &sp, Point::Token, ApiVersion::V2)
+                        .await
+                        .unwrap()
+                        .is_some()
+                })
+            })
+            .collect();
+        let mut changed = 0;
+        for login in logins {
+            changed += usize::from(login.await.unwrap());
+        }
+        assert_eq!(changed, 5);
+        // Elsewhere than where it acts, a scenario changes nothing and counts nothing.
+        let other = consult(&platform, &sp, Point::Userinfo, ApiVersion::V2).await;
+        assert!(other.unwrap().is_none());
+    }
+
     #[test]
     fn a_truncated_token_answer_is_not_json() {
         let answer = TokenAnswer {

@@ -7,9 +7,11 @@
 mod admin;
 mod authorize;
 mod conformance;
+mod deterministic;
 mod idp_failures;
 mod journey;
 mod options;
+mod scenarios;
 mod sessions;
 mod tokens;
 mod v1;
