@@ -238,3 +238,61 @@ async fn two_browsers_get_their_own_identity() {
         h.stop(false).await;
     }
 }
+
+/// `cargo run` turns the hub's control API on with a generated token (printed with the URLs),
+/// or with the one given.
+#[tokio::test]
+async fn the_hub_control_api_is_on_with_a_generated_or_given_token() {
+    let options = Options {
+        ports: Ports {
+            hub: 0,
+            sp: 0,
+            idp: 0,
+            dp: 0,
+        },
+        ..Options::default()
+    };
+    let (first, second) = (
+        launch(&options).await.unwrap(),
+        launch(&options).await.unwrap(),
+    );
+    assert_ne!(
+        first.hub_admin_token, second.hub_admin_token,
+        "a fresh token each start"
+    );
+    assert!(first.hub_admin_token.expose().len() >= 16);
+    let config = format!("{}/admin/api/config", first.hub_url);
+    let token = first.hub_admin_token.clone();
+    let handles: Vec<_> = first.spawn().into_iter().chain(second.spawn()).collect();
+    let client = reqwest::Client::new();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(client.get(&config).send().await.unwrap()), 401);
+    let answer = client
+        .get(&config)
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    let given = fc_plumbing::Secret::new("a-token-given-by-the-developer");
+    let demo = launch(&Options {
+        hub_admin_token: Some(given.clone()),
+        ..options
+    })
+    .await
+    .unwrap();
+    assert_eq!(demo.hub_admin_token, given);
+    let config = format!("{}/admin/api/config", demo.hub_url);
+    let handles: Vec<_> = handles.into_iter().chain(demo.spawn()).collect();
+    let answer = client
+        .get(&config)
+        .bearer_auth(given.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    for h in handles {
+        h.stop(false).await;
+    }
+}
