@@ -101,7 +101,13 @@ impl Application {
         )
         .with_admin(admin_settings(&config));
         let saved = match &config.admin_registrations {
-            Some(path) => Overrides::load(path)?,
+            Some(path) => {
+                let saved = Overrides::load(path)?;
+                saved
+                    .apply(&config.registry)
+                    .map_err(|e| StartupError::Admin(format!("{}: {e}", path.display())))?;
+                saved
+            }
             None => Overrides::default(),
         };
         admin::start(&platform, saved)

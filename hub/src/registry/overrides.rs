@@ -65,8 +65,8 @@ pub struct Overrides {
 
 const HEADER: &str = "\
 # Written by the hub's control API (docs/admin.md): registrations added, replaced (the entries
-# below) or removed ([removed]) through /admin/api. Read last at start, on top of the other files
-# of this folder. Edit it while the hub is stopped, or use the API.
+# below) or removed ([removed]) through /admin/api. Read last at start, on top of the registration
+# files. Edit it while the hub is stopped, or use the API.
 
 ";
 

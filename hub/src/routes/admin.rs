@@ -23,9 +23,9 @@ use crate::registry::{DataProvider, IdentityProvider, Registration, ServiceProvi
 type P = web::Data<Platform>;
 
 /// The caller proved it holds the admin token.
-pub struct Admin;
+pub struct AdminCaller;
 
-impl FromRequest for Admin {
+impl FromRequest for AdminCaller {
     type Error = Error;
     type Future = Ready<Result<Self>>;
 
@@ -39,7 +39,7 @@ impl FromRequest for Admin {
             .map(|(_, token)| token.trim());
         let platform = req.app_data::<P>();
         ready(match (presented, platform) {
-            (Some(token), Some(p)) if p.admin.token_matches(token) => Ok(Admin),
+            (Some(token), Some(p)) if p.admin.token_matches(token) => Ok(AdminCaller),
             (None, _) => Err(Error::admin(
                 AdminError::Unauthorized,
                 "send the admin token as Authorization: Bearer <token>",
@@ -85,7 +85,7 @@ fn entries<T: Registration>(path: &'static str) -> impl FnOnce(&mut web::Service
     }
 }
 
-async fn unknown_endpoint(_: Admin) -> Result<HttpResponse> {
+async fn unknown_endpoint(_: AdminCaller) -> Result<HttpResponse> {
     Err(Error::admin(
         AdminError::NotFound,
         "no such endpoint or method (docs/admin.md lists them)",
@@ -145,12 +145,12 @@ fn not_found<T: Registration>(id: &str) -> Error {
     )
 }
 
-async fn list_get<T: Registration>(_: Admin, platform: P) -> HttpResponse {
+async fn list_get<T: Registration>(_: AdminCaller, platform: P) -> HttpResponse {
     HttpResponse::Ok().json(platform.registry().entries::<T>())
 }
 
 async fn entry_get<T: Registration>(
-    _: Admin,
+    _: AdminCaller,
     platform: P,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
@@ -163,7 +163,7 @@ async fn entry_get<T: Registration>(
 
 /// `PUT`: adds or replaces the entry; the id comes from the path (the body may repeat it).
 async fn entry_put<T: Registration>(
-    _: Admin,
+    _: AdminCaller,
     platform: P,
     id: web::Path<String>,
     req: HttpRequest,
@@ -211,7 +211,7 @@ async fn entry_put<T: Registration>(
 }
 
 async fn entry_delete<T: Registration>(
-    _: Admin,
+    _: AdminCaller,
     platform: P,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
@@ -272,7 +272,7 @@ fn known_sp(platform: &Platform, client_id: &str) -> Result<ServiceProvider> {
         .ok_or_else(|| not_found::<ServiceProvider>(client_id))
 }
 
-async fn scenario_get(_: Admin, platform: P, id: web::Path<String>) -> Result<HttpResponse> {
+async fn scenario_get(_: AdminCaller, platform: P, id: web::Path<String>) -> Result<HttpResponse> {
     known_sp(&platform, &id)?;
     let (doc, _) = platform.admin.doc();
     let view = scenario_view(&platform, &id, doc.scenarios.get(id.as_str())).await?;
@@ -317,7 +317,7 @@ pub async fn clear_scenario(platform: &Platform, client_id: &str) -> Result<()> 
 }
 
 async fn scenario_put(
-    _: Admin,
+    _: AdminCaller,
     platform: P,
     id: web::Path<String>,
     req: HttpRequest,
@@ -329,12 +329,16 @@ async fn scenario_put(
     Ok(HttpResponse::Ok().json(view))
 }
 
-async fn scenario_delete(_: Admin, platform: P, id: web::Path<String>) -> Result<HttpResponse> {
+async fn scenario_delete(
+    _: AdminCaller,
+    platform: P,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
     clear_scenario(&platform, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn scenarios_get(_: Admin) -> HttpResponse {
+async fn scenarios_get(_: AdminCaller) -> HttpResponse {
     let all: Vec<Value> = Scenario::ALL
         .iter()
         .map(|s| {
@@ -349,7 +353,7 @@ async fn scenarios_get(_: Admin) -> HttpResponse {
 }
 
 /// `GET /admin/api/config`: what this hub is and how it runs.
-async fn config_get(_: Admin, platform: P) -> HttpResponse {
+async fn config_get(_: AdminCaller, platform: P) -> HttpResponse {
     let settings = &platform.settings;
     let kids: Vec<Value> = platform.keys.jwks()["keys"]
         .as_array()
