@@ -1,17 +1,24 @@
-//! Configuration of the example data provider (SPEC §2, §8): flags and `FC_DP_*` environment
-//! variables, with defaults for `cargo run` on localhost.
+//! Configuration of the example data provider: flags and `FC_DP_*` environment variables, with
+//! defaults for `cargo run` on localhost. Secrets (the DP's client secret at the hub, the admin
+//! token) are [`Secret`]s: printing the configuration never shows them.
 
 use std::path::PathBuf;
 
-use fc_plumbing::Jwa;
+use fc_plumbing::{Clock, Jwa, Secret};
 
 /// Default DP registration at the hub (`fixtures/hub/data-providers.toml`).
 pub const DEFAULT_CLIENT_ID: &str =
     "423dcbdc5a15ece61954f2b46d5d3df3b6d5f38bd26cd8a7ba3dcac5c7ea86e0";
 pub const DEFAULT_CLIENT_SECRET: &str =
     "36aa214e7a0043c8da60ae991d8908947147d637137c5bf14bc2fc53e1055847";
+/// Default byte budget of the exchanges journal.
+pub const DEFAULT_JOURNAL_MEGABYTES: usize = 16;
+/// Default number of correlation ids the journal keeps.
+pub const DEFAULT_JOURNAL_IDS: usize = 10_000;
+/// Default lifetime of the hub's reachability as `/health` reports it.
+pub const DEFAULT_HEALTH_TTL_SECS: u64 = 10;
 
-/// Which checktoken endpoint of the hub to use (SPEC §4.8).
+/// Which checktoken endpoint of the hub to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckTokenVersion {
     /// `POST /api/v1/checktoken`, JSON in and out, no DP credentials (legacy).
@@ -21,7 +28,7 @@ pub enum CheckTokenVersion {
 }
 
 /// Settings of the data provider.
-#[derive(Clone, clap::Parser)]
+#[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "data-provider-example",
     about = "Example data provider of the FranceConnect demo (\"API Impôt particulier\" look-alike)"
@@ -48,10 +55,11 @@ pub struct Config {
     pub client_id: String,
     /// This data provider's client_secret at the hub.
     #[arg(long, env = "FC_DP_CLIENT_SECRET", default_value = DEFAULT_CLIENT_SECRET, hide_default_value = true, hide_env_values = true)]
-    pub client_secret: String,
-    /// CSV file of the DGFiP-like records.
-    #[arg(long, env = "FC_DP_RECORDS", default_value_os_t = fc_plumbing::fixture_path("dp/dgfip.csv"))]
-    pub records: PathBuf,
+    pub client_secret: Secret,
+    /// CSV files of the records, comma separated: this demo's layout or FranceConnect's own
+    /// `database.csv`, told apart by their header (an SPI may appear once in all of them).
+    #[arg(long, env = "FC_DP_RECORDS", value_delimiter = ',', default_values_os_t = vec![fc_plumbing::fixture_path("dp/dgfip.csv")])]
+    pub records: Vec<PathBuf>,
     /// Checktoken flavour: v2 (signed answer) or v1 (legacy JSON).
     #[arg(
         long,
@@ -60,15 +68,31 @@ pub struct Config {
         default_value = "v2"
     )]
     pub checktoken_version: CheckTokenVersion,
-    /// The only JWS algorithm accepted for v2 checktoken answers.
+    /// The only JWS algorithm accepted for v2 checktoken answers (ES256 or RS256): pinned here,
+    /// never read from the answer's header (algorithm confusion, see `crate::jwks`).
     #[arg(long, env = "FC_DP_CHECKTOKEN_ALG", default_value = "ES256")]
     pub checktoken_alg: Jwa,
     /// Timeout of every call to the hub, in seconds.
     #[arg(long, env = "FC_DP_HUB_TIMEOUT_SECS", default_value_t = 10)]
     pub hub_timeout_secs: u64,
+    /// How long `/health` trusts its last look at the hub, in seconds.
+    #[arg(long, env = "FC_DP_HEALTH_TTL_SECS", default_value_t = DEFAULT_HEALTH_TTL_SECS)]
+    pub health_ttl_secs: u64,
+    /// Byte budget of the exchanges journal (`/exchanges/{id}`), in megabytes.
+    #[arg(long, env = "FC_DP_JOURNAL_MEGABYTES", default_value_t = DEFAULT_JOURNAL_MEGABYTES)]
+    pub journal_megabytes: usize,
+    /// Most correlation ids the exchanges journal keeps.
+    #[arg(long, env = "FC_DP_JOURNAL_IDS", default_value_t = DEFAULT_JOURNAL_IDS)]
+    pub journal_ids: usize,
+    /// Bearer token of the admin API (`/admin/api/…`); without it the admin API does not exist.
+    #[arg(long, env = "FC_DP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
     /// Log as JSON lines.
     #[arg(long, env = "FC_DP_JSON_LOGS")]
     pub json_logs: bool,
+    /// The clock of every expiry and freshness check; tests move a manual one.
+    #[arg(skip)]
+    pub clock: Clock,
 }
 
 impl Config {
@@ -80,12 +104,17 @@ impl Config {
             hub_url: "http://localhost:8000".to_owned(),
             hub_internal_url: None,
             client_id: DEFAULT_CLIENT_ID.to_owned(),
-            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
-            records: fc_plumbing::fixture_path("dp/dgfip.csv"),
+            client_secret: DEFAULT_CLIENT_SECRET.into(),
+            records: vec![fc_plumbing::fixture_path("dp/dgfip.csv")],
             checktoken_version: CheckTokenVersion::V2,
             checktoken_alg: Jwa::ES256,
             hub_timeout_secs: 10,
+            health_ttl_secs: DEFAULT_HEALTH_TTL_SECS,
+            journal_megabytes: DEFAULT_JOURNAL_MEGABYTES,
+            journal_ids: DEFAULT_JOURNAL_IDS,
+            admin_token: None,
             json_logs: false,
+            clock: Clock::system(),
         }
     }
 }
@@ -93,25 +122,6 @@ impl Config {
 impl Default for Config {
     fn default() -> Self {
         Self::local()
-    }
-}
-
-// Hand-written so that `{:?}` never prints the client secret.
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("public_url", &self.public_url)
-            .field("listen", &self.listen)
-            .field("hub_url", &self.hub_url)
-            .field("hub_internal_url", &self.hub_internal_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"********")
-            .field("records", &self.records)
-            .field("checktoken_version", &self.checktoken_version)
-            .field("checktoken_alg", &self.checktoken_alg)
-            .field("hub_timeout_secs", &self.hub_timeout_secs)
-            .field("json_logs", &self.json_logs)
-            .finish()
     }
 }
 
@@ -130,19 +140,30 @@ mod tests {
             "v1",
             "--checktoken-alg",
             "RS256",
+            "--records",
+            "a.csv,b.csv",
+            "--admin-token",
+            "t0k3n",
         ])
         .unwrap();
         assert_eq!(config.hub_url, "http://hub.test:8000");
         assert_eq!(config.checktoken_version, CheckTokenVersion::V1);
         assert_eq!(config.checktoken_alg, Jwa::RS256);
+        assert_eq!(
+            config.records,
+            [PathBuf::from("a.csv"), PathBuf::from("b.csv")]
+        );
+        assert!(config.admin_token.unwrap().matches("t0k3n"));
         assert!(Config::try_parse_from(["x", "--checktoken-alg", "none"]).is_err());
         assert!(Config::try_parse_from(["x", "--checktoken-version", "v3"]).is_err());
     }
 
     #[test]
-    fn debug_output_masks_the_secret() {
-        let shown = format!("{:?}", Config::local());
-        assert!(!shown.contains(DEFAULT_CLIENT_SECRET));
-        assert!(shown.contains("********"));
+    fn debug_output_masks_the_secrets() {
+        let mut config = Config::local();
+        config.admin_token = Some("admin-token-value".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(DEFAULT_CLIENT_SECRET), "{shown}");
+        assert!(!shown.contains("admin-token-value"), "{shown}");
     }
 }

@@ -1,4 +1,4 @@
-//! The answer of the data provider (SPEC §6 step 5): a record in the shape of DGFiP's
+//! The answer of the data provider: a record in the shape of DGFiP's
 //! "API Impôt particulier", reduced to what the token's scopes allow.
 //!
 //! One scope releases one group of fields; a scope the token lacks releases nothing, and the

@@ -1,11 +1,11 @@
-//! Checking an access token at the hub (SPEC §4.8, §6 step 2).
+//! Checking an access token at the hub (FranceConnect's checktoken, the data provider's first
+//! step on each call).
 //!
 //! v2 (default): `POST {hub}/api/v2/checktoken` with the DP's credentials as a form. The answer
 //! is a compact JWS (`application/token-introspection+jwt`) that is only trusted after:
 //! - its signature verifies with a key of the hub's JWKS (`{hub}/api/v2/jwks`), with the
-//!   algorithm pinned by configuration, never taken from the JWS header (RFC 8725 §3.1); the JWKS
-//!   is cached and fetched again once when the answer names a `kid` the cache lacks (key
-//!   rotation), never more than once per check;
+//!   algorithm pinned by configuration, never taken from the JWS header (algorithm confusion,
+//!   see [`crate::jwks`], which also caches the JWKS and fetches it again on key rotation);
 //! - `iss` is the hub's issuer byte for byte, `aud` is this DP's client_id, and `iat` is within
 //!   [`MAX_IAT_SKEW_SECS`] of now (a replayed old answer is refused).
 //!
@@ -18,17 +18,17 @@
 //! `client_secret` masked; logs carry neither the token nor the secret.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fc_plumbing::jose::{JoseError, decode_unverified, parse_jwks, verify_jwt};
-use fc_plumbing::{BackChannel, Jwa};
+use fc_plumbing::jose::{decode_unverified, parse_jwks};
+use fc_plumbing::{BackChannel, Clock, Jwa, Secret};
 use openidconnect::core::CoreJsonWebKeySet;
 use reqwest::header::{ACCEPT, HeaderMap};
 use serde_json::{Value, json};
 
 use crate::config::CheckTokenVersion;
 use crate::exchanges::{Exchange, RecordedJws, RecordedRequest, RecordedResponse};
+use crate::jwks::{HubKeys, checked_alg};
 use crate::records::PivotIdentity;
 
 /// How far `iat` of a checktoken answer may be from now, in seconds.
@@ -69,10 +69,21 @@ pub struct HubClient {
     back_channel: BackChannel,
     hub_url: String,
     client_id: String,
-    client_secret: String,
+    client_secret: Secret,
     version: CheckTokenVersion,
+    /// The one algorithm a checktoken answer may be signed with (see [`crate::jwks`]).
     alg: Jwa,
-    jwks: Mutex<Option<Arc<CoreJsonWebKeySet>>>,
+    keys: HubKeys,
+    clock: Clock,
+}
+
+/// How the DP reaches and authenticates to the hub.
+pub struct HubSettings<'a> {
+    pub hub_url: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: Secret,
+    pub version: CheckTokenVersion,
+    pub alg: Jwa,
 }
 
 /// A raw answer: status and (bounded) body.
@@ -82,24 +93,23 @@ struct Answer {
 }
 
 impl HubClient {
+    /// A client of the hub; refused when the pinned algorithm is not one the hub signs with.
     pub fn new(
         back_channel: BackChannel,
-        hub_url: &str,
-        client_id: &str,
-        client_secret: &str,
-        version: CheckTokenVersion,
-        alg: Jwa,
-    ) -> Self {
-        Self {
+        settings: HubSettings<'_>,
+        clock: Clock,
+    ) -> Result<Self, String> {
+        Ok(Self {
             back_channel,
             // A base URL, not an issuer: a trailing slash here would only double the one below.
-            hub_url: hub_url.trim_end_matches('/').to_owned(),
-            client_id: client_id.to_owned(),
-            client_secret: client_secret.to_owned(),
-            version,
-            alg,
-            jwks: Mutex::new(None),
-        }
+            hub_url: settings.hub_url.trim_end_matches('/').to_owned(),
+            client_id: settings.client_id.to_owned(),
+            client_secret: settings.client_secret,
+            version: settings.version,
+            alg: checked_alg(settings.alg)?,
+            keys: HubKeys::default(),
+            clock,
+        })
     }
 
     /// The hub's issuer, `{hub_url}/api/v2`.
@@ -128,7 +138,7 @@ impl HubClient {
         let form = [
             ("token", token),
             ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.as_str()),
+            ("client_secret", self.client_secret.expose()),
         ];
         let shown = serde_urlencoded::to_string([
             ("token", token),
@@ -204,7 +214,7 @@ impl HubClient {
             }
         };
         record.signature_valid = true;
-        let now = chrono::Utc::now().timestamp();
+        let now = self.clock.now();
         let status = read_introspection(&payload, &self.issuer(), &self.client_id, now).map_err(
             |reason| {
                 record.error = Some(reason.clone());
@@ -214,32 +224,19 @@ impl HubClient {
         Ok(status)
     }
 
-    /// Verifies `jws` with the cached JWKS, fetching it when empty or once more on an unknown kid.
+    /// Verifies `jws` with the hub's keys ([`crate::jwks`]); the JWKS fetches it takes are
+    /// appended to `journal`.
     async fn verify_signature(
         &self,
         jws: &str,
         journal: &mut Vec<Exchange>,
     ) -> Result<Value, HubError> {
-        let cached = self.jwks.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let (jwks, fresh) = match cached {
-            Some(jwks) => (jwks, false),
-            None => (self.fetch_jwks(journal).await?, true),
-        };
-        let secret = Some(self.client_secret.as_str());
-        let result = match verify_jwt(jws, self.alg, &jwks, secret) {
-            Err(JoseError::UnknownKey(_)) if !fresh => {
-                let jwks = self.fetch_jwks(journal).await?;
-                verify_jwt(jws, self.alg, &jwks, secret)
-            }
-            other => other,
-        };
-        result.map_err(|e| HubError::InvalidAnswer(format!("signature check failed: {e}")))
+        self.keys
+            .verify(jws, self.alg, async || self.fetch_jwks(journal).await)
+            .await
     }
 
-    async fn fetch_jwks(
-        &self,
-        journal: &mut Vec<Exchange>,
-    ) -> Result<Arc<CoreJsonWebKeySet>, HubError> {
+    async fn fetch_jwks(&self, journal: &mut Vec<Exchange>) -> Result<CoreJsonWebKeySet, HubError> {
         let url = format!("{}/jwks", self.issuer());
         let request = self
             .back_channel
@@ -261,9 +258,7 @@ impl HubClient {
             exchange.error.get_or_insert_with(|| e.to_string());
         }
         journal.push(exchange);
-        let jwks = Arc::new(result?);
-        *self.jwks.lock().unwrap_or_else(|p| p.into_inner()) = Some(jwks.clone());
-        Ok(jwks)
+        result
     }
 
     async fn check_v1(
@@ -303,7 +298,9 @@ impl HubClient {
         let started = Instant::now();
         let mut exchange = Exchange {
             kind,
-            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            started_at: chrono::DateTime::from_timestamp_millis(self.clock.now_millis())
+                .unwrap_or_default()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_ms: 0,
             request: RecordedRequest {
                 method: method.to_owned(),

@@ -1,4 +1,4 @@
-//! HTTP routes of the example data provider (SPEC §6).
+//! HTTP routes of the example data provider.
 //!
 //! - `GET /situations/ir/assiettes/annrev/{year}` and its alias `GET /api/dgfip`: the protected
 //!   resource. Steps, in order: bearer header (no hub call when it is missing or malformed),
@@ -6,40 +6,56 @@
 //!   four digits; the demo's records are not per year, so any such year gets the same data.
 //! - `GET /exchanges/{correlation_id}`: the DP ↔ hub exchanges recorded for one SP call (see
 //!   [`crate::exchanges`]); `200 []` when the id is unknown.
-//! - `GET /` (a JSON description) and `GET /health`.
+//! - `GET /` (a JSON description), `GET /health` (the program and the hub's reachability, see
+//!   [`crate::health`]), the favicon, and the admin API ([`crate::admin`]).
+//! - Any other path: JSON `404`, or a French page when a browser asks (`Accept: text/html`) for a
+//!   path outside the API's prefixes.
 //!
 //! CORS is open for `GET` (public demo data): every answer carries
 //! `Access-Control-Allow-Origin: *` (and exposes `WWW-Authenticate`), and every route answers the
 //! `OPTIONS` preflight with the methods and headers a browser may use.
 
-use std::time::Instant;
+use std::sync::Arc;
 
 use actix_web::http::Method;
 use actix_web::http::header::{
-    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, AUTHORIZATION,
+    ACCEPT, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
+    AUTHORIZATION,
 };
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, web};
+use fc_plumbing::Secret;
 use serde_json::json;
 
 use crate::dgfip;
 use crate::error::AppError;
 use crate::exchanges::{Journal, valid_correlation_id};
+use crate::health::HubHealth;
 use crate::hub::{HubClient, TokenStatus, token_fingerprint};
-use crate::records::{Reconciliation, Records};
+use crate::records::Reconciliation;
+use crate::store::RecordStore;
 
 /// The header under which the SP names its call.
 pub const CORRELATION_HEADER: &str = "X-Correlation-ID";
 /// Longer bearer tokens are refused before any hub call.
 pub const MAX_TOKEN_LEN: usize = 4096;
 
+/// Paths under these prefixes are the API: unknown ones get JSON, never the HTML page.
+const API_PREFIXES: [&str; 5] = ["/situations/", "/api/", "/exchanges/", "/admin/", "/health"];
+
+const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
+const FAVICON_ICO: &[u8] = include_bytes!("../assets/favicon.ico");
+
 /// Everything the handlers share, built once in [`crate::Application::build`].
 pub struct AppState {
-    pub records: Records,
+    pub records: RecordStore,
     pub hub: HubClient,
     pub journal: Journal,
+    pub health: Arc<HubHealth>,
     pub public_url: String,
+    /// The admin API's bearer token; `None`: no admin API.
+    pub admin_token: Option<Secret>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -73,7 +89,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/exchanges/{correlation_id}")
             .route(web::get().to(exchanges_get))
             .route(preflight()),
-    );
+    )
+    .service(web::resource("/static/demo.css").route(web::get().to(fc_plumbing::assets::css_get)))
+    .service(web::resource("/favicon.svg").route(web::get().to(favicon_svg_get)))
+    .service(web::resource("/favicon.ico").route(web::get().to(favicon_ico_get)))
+    .configure(crate::admin::configure);
 }
 
 /// CORS headers of every answer: the data is public demo data, so any origin may read it from
@@ -113,12 +133,32 @@ async fn index_get(state: web::Data<AppState>) -> HttpResponse {
         },
         "authentication": "Authorization: Bearer <access token issued by FranceConnect>",
         "scopes": dgfip::DP_SCOPES,
-        "records": state.records.len(),
+        "records": state.records.current().len(),
     }))
 }
 
-async fn health_get() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+/// Always `200` while the program serves requests; the hub's reachability is in `peers`
+/// (see [`crate::health`] for why).
+async fn health_get(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "peers": { "hub": state.health.status() },
+        "records": state.records.current().len(),
+    }))
+}
+
+async fn favicon_svg_get() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(FAVICON_SVG)
+}
+
+async fn favicon_ico_get() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/x-icon")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(FAVICON_ICO)
 }
 
 async fn annrev_get(
@@ -127,12 +167,7 @@ async fn annrev_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let token = bearer_token(&req)?;
-    let year = year.into_inner();
-    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::InvalidRequest(format!(
-            "{year:?} is not a year (YYYY)"
-        )));
-    }
+    parse_year(&year)?;
     tax_situation(&req, token, &state).await
 }
 
@@ -144,19 +179,43 @@ async fn api_dgfip_get(
     tax_situation(&req, token, &state).await
 }
 
+/// The `{year}` of the data path: four digits.
+pub fn parse_year(year: &str) -> Result<u16, AppError> {
+    let invalid = || {
+        AppError::InvalidRequest(format!(
+            "{:?} is not a year (YYYY)",
+            fc_plumbing::request_log::capped(year)
+        ))
+    };
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    year.parse().map_err(|_| invalid())
+}
+
 async fn exchanges_get(
     correlation_id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    HttpResponse::Ok().json(state.journal.get(&correlation_id, Instant::now()))
+    HttpResponse::Ok().json(state.journal.get(&correlation_id))
 }
 
-/// Unknown paths: JSON 404, like every other answer of this API.
-pub async fn not_found() -> Result<HttpResponse, AppError> {
+/// Unknown paths: JSON 404 like every other answer of this API, or a French page for a browser
+/// that asked for a page outside the API.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let api = API_PREFIXES.iter().any(|p| req.path().starts_with(p));
+    let wants_html = req
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !api {
+        return Err(AppError::NotFoundPage);
+    }
     Err(AppError::NotFound("unknown path".into()))
 }
 
-/// Steps 2 to 5 of SPEC §6, once the bearer token is in hand.
+/// The steps after the bearer header: token check at the hub, scopes, reconciliation, answer.
 async fn tax_situation(
     req: &HttpRequest,
     token: &str,
@@ -172,7 +231,9 @@ async fn tax_situation(
     let mut exchanges = Vec::new();
     let status = state.hub.check(token, &mut exchanges).await;
     if let Some(id) = correlation_id {
-        state.journal.record(id, exchanges, Instant::now());
+        // Only a token the hub vouched for puts its call in the tier floods cannot reach.
+        let verified = matches!(status, Ok(TokenStatus::Active(_)));
+        state.journal.record(id, exchanges, verified);
     }
     let token = match status? {
         TokenStatus::Active(token) => token,
@@ -184,7 +245,8 @@ async fn tax_situation(
         return Err(AppError::InsufficientScope);
     }
 
-    let record = match state.records.reconcile(&token.identity) {
+    let records = state.records.current();
+    let record = match records.reconcile(&token.identity) {
         Reconciliation::Found(record) => record,
         Reconciliation::NoRecord => {
             return Err(AppError::NotFound("no record matches this identity".into()));
@@ -248,6 +310,21 @@ fn is_b64token(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Any `{year}` segment and any `Authorization` value: a value or a typed error.
+        #[test]
+        fn paths_and_headers_are_parsed_or_refused(year in "\\PC{0,8}", header in "\\PC{0,60}") {
+            match parse_year(&year) {
+                Ok(parsed) => proptest::prop_assert_eq!(format!("{parsed:04}"), year),
+                Err(e) => proptest::prop_assert!(matches!(e, AppError::InvalidRequest(_))),
+            }
+            match parse_bearer(&header) {
+                Ok(token) => proptest::prop_assert!(is_b64token(token) && header.ends_with(token)),
+                Err(e) => proptest::prop_assert!(matches!(e, AppError::InvalidRequest(_))),
+            }
+        }
+    }
 
     #[test]
     fn bearer_headers_are_parsed_strictly() {

@@ -1,17 +1,22 @@
-//! Building and running the data provider's HTTP server (the shape shared by the four programs).
+//! Building and running the data provider's HTTP server (the shape shared by the four programs):
+//! records, hub client, journal and health cache are set up here; a bad records file or
+//! configuration is a startup error, never a panic.
 
 use std::net::TcpListener;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle, Service};
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use fc_plumbing::{BackChannel, BackChannelError, UrlRewrite};
 
 use crate::config::Config;
 use crate::exchanges::Journal;
-use crate::hub::{self, HubClient};
+use crate::health::HubHealth;
+use crate::hub::{self, HubClient, HubSettings};
 use crate::records::{Records, RecordsError};
 use crate::routes::{self, AppState};
+use crate::store::RecordStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -19,6 +24,8 @@ pub enum StartupError {
     Records(#[from] RecordsError),
     #[error("back-channel client: {0}")]
     BackChannel(#[from] BackChannelError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -27,13 +34,14 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
     /// Loads the records, prepares the hub client and starts serving on `listener`.
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
-        let records = Records::load(&config.records)?;
-        tracing::info!(path = %config.records.display(), count = records.len(), "records loaded");
+        let records = Records::load_all(&config.records)?;
+        tracing::info!(files = ?config.records, count = records.len(), "records loaded");
 
         let rewrites = config
             .hub_internal_url
@@ -41,50 +49,53 @@ impl Application {
             .map(|internal| UrlRewrite::new(config.hub_url.as_str(), internal.as_str()))
             .collect();
         let back_channel = BackChannel::new(hub::timeout(config.hub_timeout_secs), rewrites)?;
-        let hub = HubClient::new(
+        let settings = HubSettings {
+            hub_url: &config.hub_url,
+            client_id: &config.client_id,
+            client_secret: config.client_secret.clone(),
+            version: config.checktoken_version,
+            alg: config.checktoken_alg,
+        };
+        let hub = HubClient::new(back_channel.clone(), settings, config.clock.clone())
+            .map_err(StartupError::Config)?;
+        let health = Arc::new(HubHealth::new(
             back_channel,
             &config.hub_url,
-            &config.client_id,
-            &config.client_secret,
-            config.checktoken_version,
-            config.checktoken_alg,
-        );
+            Duration::from_secs(config.health_ttl_secs),
+            config.clock.clone(),
+        ));
+        health.look_in_background();
+        let journal = Journal::new(config.journal_ids, config.journal_megabytes, &config.clock);
+        journal.spawn_sweepers();
         let state = web::Data::new(AppState {
-            records,
+            records: RecordStore::new(records),
             hub,
-            journal: Journal::default(),
+            journal,
+            health,
             public_url: config.public_url.clone(),
+            admin_token: config.admin_token.filter(|t| !t.is_empty()),
         });
 
         let port = listener.local_addr()?.port();
+        let data = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(data.clone())
                 .wrap(fc_plumbing::web::security_headers())
                 .wrap(routes::cors_headers())
-                .wrap_fn(|req, srv| {
-                    let method = req.method().clone();
-                    let path = req.path().to_owned();
-                    let started = Instant::now();
-                    let response = srv.call(req);
-                    async move {
-                        let response = response.await?;
-                        tracing::info!(
-                            %method,
-                            %path,
-                            status = response.status().as_u16(),
-                            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                            "request"
-                        );
-                        Ok(response)
-                    }
-                })
+                .wrap(actix_web::middleware::from_fn(
+                    fc_plumbing::request_log::log,
+                ))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -93,6 +104,11 @@ impl Application {
 
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// What the handlers share (records, journal, hub health…), for tests and benchmarks.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

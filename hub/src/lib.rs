@@ -8,6 +8,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod federation;
+pub mod health;
+pub mod jwks;
 pub mod platform;
 pub mod provider;
 pub mod registry;

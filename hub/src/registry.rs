@@ -70,6 +70,28 @@ pub struct ServiceProvider {
     pub api_versions: Vec<ApiVersion>,
     #[serde(default = "yes")]
     pub active: bool,
+    /// How the SP authenticates at the token endpoint: with its secret (`client_secret_post`,
+    /// the default, or `client_secret_basic`) or with a signed assertion (`private_key_jwt`).
+    #[serde(default)]
+    pub token_endpoint_auth_method: SpAuthMethod,
+    /// The SP's public keys, inline (a JWKS document) …
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// … or published at this URL.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+}
+
+/// How a service provider authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpAuthMethod {
+    /// `client_secret_post` or `client_secret_basic`: both are accepted.
+    #[default]
+    ClientSecretPost,
+    ClientSecretBasic,
+    /// RFC 7523: a JWT signed by a key of the SP's `jwks` or `jwks_uri`.
+    PrivateKeyJwt,
 }
 
 fn default_alg() -> Jwa {
@@ -154,9 +176,35 @@ pub struct IdentityProvider {
     pub redirect_uri: String,
     #[serde(default)]
     pub post_logout_redirect_uri: String,
+    /// Where the IdP's discovery document is, when its endpoints are not all given (default:
+    /// `{issuer}/.well-known/openid-configuration`). Explicit endpoints win over discovered ones.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
 }
 
 impl IdentityProvider {
+    /// Whether some endpoint must come from the IdP's discovery document.
+    pub fn needs_discovery(&self) -> bool {
+        [
+            &self.authorization_endpoint,
+            &self.token_endpoint,
+            &self.userinfo_endpoint,
+            &self.jwks_uri,
+        ]
+        .iter()
+        .any(|e| e.is_empty())
+    }
+
+    /// Where its discovery document is.
+    pub fn discovery_document_url(&self) -> String {
+        self.discovery_url.clone().unwrap_or_else(|| {
+            format!(
+                "{}/.well-known/openid-configuration",
+                self.issuer.trim_end_matches('/')
+            )
+        })
+    }
+
     /// The highest level this IdP may vouch for.
     pub fn max_acr(&self) -> Option<Acr> {
         self.allowed_acr.iter().copied().max()
@@ -329,6 +377,9 @@ impl Registry {
                 &mut idp.redirect_uri,
                 &mut idp.post_logout_redirect_uri,
             ] {
+                fix(u);
+            }
+            if let Some(u) = &mut idp.discovery_url {
                 fix(u);
             }
         }

@@ -40,6 +40,7 @@ pub struct Application {
     server: Server,
     sessions: HubSessions,
     platform: web::Data<Platform>,
+    health: crate::health::PeerHealth,
 }
 
 /// The namespace of this platform's keys in a shared store.
@@ -120,6 +121,10 @@ impl Application {
         }
         let (admin_enabled, shared) = (platform.admin.enabled(), platform.admin.is_shared());
         let platform = web::Data::new(platform);
+        let health = crate::health::PeerHealth::default();
+        health.spawn(std::sync::Arc::downgrade(&platform.clone().into_inner()));
+        let peer_health = health.clone();
+        let health = web::Data::new(health);
         let session_key = actix_web::cookie::Key::generate();
         let (secure, idle) = (config.cookie_secure, config.session_idle_secs);
         let (app_platform, app_sessions) = (platform.clone(), sessions.clone());
@@ -127,6 +132,7 @@ impl Application {
             App::new()
                 .app_data(app_platform.clone())
                 .app_data(templates.clone())
+                .app_data(health.clone())
                 .app_data(extractor_errors())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     Error::page(ErrorCode::Y030007, format!("query: {e}")).into()
@@ -166,6 +172,7 @@ impl Application {
             server,
             sessions,
             platform,
+            health: peer_health,
         })
     }
 
@@ -185,6 +192,11 @@ impl Application {
     /// The platform (registrations, store, keys), for tests and the admin API.
     pub fn platform(&self) -> web::Data<Platform> {
         self.platform.clone()
+    }
+
+    /// The peers' health as `/health` reports it.
+    pub fn health(&self) -> crate::health::PeerHealth {
+        self.health.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -1,10 +1,11 @@
-//! Configuration of the example IdP: flags and `FC_IDP_*` environment variables (SPEC §8), with
-//! defaults for `cargo run` on localhost. The IdP knows exactly one client, the hub (SPEC §5);
-//! its registration is configuration, with the values FranceConnect's own example IdP used.
+//! Configuration of the example IdP: flags and `FC_IDP_*` environment variables, with defaults
+//! for `cargo run` on localhost. The IdP knows exactly one client, the hub; its registration is
+//! configuration, with the values FranceConnect's own example IdP used. Secrets (the hub's client
+//! secret, the admin token) are [`Secret`]s: printing the configuration never shows them.
 
 use std::path::PathBuf;
 
-use fc_plumbing::Jwa;
+use fc_plumbing::{Clock, Jwa, Secret};
 
 pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8001";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8001";
@@ -19,12 +20,18 @@ pub const DEFAULT_SLOW_SECS: u64 = 15;
 /// Default bound of the session store: ten times the 10 000 concurrent journeys the demo aims at
 /// (abandoned sessions stay until their 30 min idle expiry). An IdP session holds one short id.
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
-/// Default bound of each short-lived store (pending logins, codes, access tokens). Access tokens
-/// stay 60 s after use: at 500 journeys/s that is 30 000 live ones, and pending logins stay
-/// 10 min when abandoned. Past the bound the oldest entry is dropped (its journey then fails).
+/// Default bound of each short-lived store (codes, access tokens, used login forms). Access
+/// tokens stay 60 s: at 500 journeys/s that is 30 000 live ones. Past the bound the oldest entry
+/// is dropped (its journey then fails). Only a checked password or an authenticated hub adds an
+/// entry: anonymous requests store nothing (see `crate::login_form`).
 pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
+/// Default byte budget of the session store (both tiers).
+pub const DEFAULT_SESSION_MEGABYTES: usize = 64;
+/// Default byte budget of each short-lived store (an access token with its person weighs about
+/// 1 KB: 32 MB holds the 30 000 live tokens above).
+pub const DEFAULT_STORE_MEGABYTES: usize = 32;
 
-#[derive(Clone, clap::Parser)]
+#[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "identity-provider-example",
     about = "Example OpenID Connect identity provider of the FranceConnect demo (users from CSV files)"
@@ -54,16 +61,25 @@ pub struct Config {
     /// Most browser sessions kept at once; past it the oldest one is dropped.
     #[arg(long, env = "FC_IDP_MAX_SESSIONS", default_value_t = DEFAULT_MAX_SESSIONS)]
     pub max_sessions: usize,
-    /// Most entries of each short-lived store (pending logins, authorization codes, access
-    /// tokens); past it the oldest one is dropped.
+    /// Byte budget of the session store, in megabytes.
+    #[arg(long, env = "FC_IDP_SESSION_MEGABYTES", default_value_t = DEFAULT_SESSION_MEGABYTES)]
+    pub session_megabytes: usize,
+    /// Most entries of each short-lived store (authorization codes, access tokens, used login
+    /// forms); past it the oldest one is dropped.
     #[arg(long, env = "FC_IDP_MAX_ENTRIES", default_value_t = DEFAULT_MAX_ENTRIES)]
     pub max_entries: usize,
+    /// Byte budget of each short-lived store, in megabytes.
+    #[arg(long, env = "FC_IDP_STORE_MEGABYTES", default_value_t = DEFAULT_STORE_MEGABYTES)]
+    pub store_megabytes: usize,
     /// client_id of the only client, the hub.
     #[arg(long, env = "FC_IDP_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
     /// client_secret of the hub (also the HS256 key of its ID tokens).
-    #[arg(long, env = "FC_IDP_CLIENT_SECRET", default_value = DEFAULT_CLIENT_SECRET)]
-    pub client_secret: String,
+    #[arg(long, env = "FC_IDP_CLIENT_SECRET", default_value = DEFAULT_CLIENT_SECRET, hide_default_value = true, hide_env_values = true)]
+    pub client_secret: Secret,
+    /// Bearer token of the admin API (`/admin/api/…`); without it the admin API does not exist.
+    #[arg(long, env = "FC_IDP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
     /// Registered redirect URIs of the hub, comma separated (compared byte for byte).
     #[arg(long, env = "FC_IDP_REDIRECT_URIS", value_delimiter = ',', default_value = DEFAULT_REDIRECT_URI)]
     pub redirect_uris: Vec<String>,
@@ -83,6 +99,9 @@ pub struct Config {
     /// Log as JSON lines.
     #[arg(long, env = "FC_IDP_JSON_LOGS")]
     pub json_logs: bool,
+    /// The clock of every expiry (forms, codes, tokens, sessions); tests move a manual one.
+    #[arg(skip)]
+    pub clock: Clock,
 }
 
 impl Config {
@@ -96,14 +115,18 @@ impl Config {
             reload_interval_ms: DEFAULT_RELOAD_INTERVAL_MS,
             slow_secs: DEFAULT_SLOW_SECS,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            session_megabytes: DEFAULT_SESSION_MEGABYTES,
             max_entries: DEFAULT_MAX_ENTRIES,
+            store_megabytes: DEFAULT_STORE_MEGABYTES,
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
+            admin_token: None,
             redirect_uris: vec![DEFAULT_REDIRECT_URI.into()],
             post_logout_redirect_uris: vec![DEFAULT_POST_LOGOUT_REDIRECT_URI.into()],
             id_token_signed_response_alg: Jwa::HS256,
             cookie_secure: false,
             json_logs: false,
+            clock: Clock::system(),
         }
     }
 }
@@ -111,32 +134,6 @@ impl Config {
 impl Default for Config {
     fn default() -> Self {
         Self::local()
-    }
-}
-
-/// Written by hand so that printing the configuration never shows the client secret.
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("public_url", &self.public_url)
-            .field("listen", &self.listen)
-            .field("users_dir", &self.users_dir)
-            .field("extra_users_dirs", &self.extra_users_dirs)
-            .field("reload_interval_ms", &self.reload_interval_ms)
-            .field("slow_secs", &self.slow_secs)
-            .field("max_sessions", &self.max_sessions)
-            .field("max_entries", &self.max_entries)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"***")
-            .field("redirect_uris", &self.redirect_uris)
-            .field("post_logout_redirect_uris", &self.post_logout_redirect_uris)
-            .field(
-                "id_token_signed_response_alg",
-                &self.id_token_signed_response_alg,
-            )
-            .field("cookie_secure", &self.cookie_secure)
-            .field("json_logs", &self.json_logs)
-            .finish()
     }
 }
 
@@ -190,8 +187,23 @@ mod tests {
     }
 
     #[test]
-    fn debug_output_masks_the_secret() {
-        let debug = format!("{:?}", Config::local());
-        assert!(!debug.contains(DEFAULT_CLIENT_SECRET));
+    fn debug_output_masks_the_secrets() {
+        let mut config = Config::local();
+        config.admin_token = Some(Secret::new("admin-token-value"));
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(DEFAULT_CLIENT_SECRET), "{debug}");
+        assert!(!debug.contains("admin-token-value"), "{debug}");
+    }
+
+    #[test]
+    fn the_admin_token_comes_from_a_flag() {
+        let config = Config::try_parse_from(["idp", "--admin-token", "t0k3n"]).unwrap();
+        assert!(config.admin_token.unwrap().matches("t0k3n"));
+        assert!(
+            Config::try_parse_from(["idp"])
+                .unwrap()
+                .admin_token
+                .is_none()
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! The one place where errors become responses (SPEC §5, §8): a French HTML page for browser
-//! endpoints, OAuth JSON (`{"error", "error_description"}`) for protocol endpoints.
+//! The one place where errors become responses: a French HTML page for browser endpoints, OAuth
+//! JSON (`{"error", "error_description"}`) for protocol endpoints, and JSON naming the faulty
+//! field (`{"error", "error_description", "field"}`) for the admin API.
 //!
 //! Errors that happen once the `redirect_uri` is trusted are not here: `/authorize` and
 //! `/login` send those back to the client as `redirect_uri?error=…` (successful redirects).
@@ -25,7 +26,7 @@ pub enum AppError {
     UnregisteredPostLogoutRedirectUri,
     #[error("invalid id_token_hint")]
     InvalidIdTokenHint,
-    #[error("unknown, expired or already used interaction, or bad CSRF token")]
+    #[error("login form refused: expired, already used, altered or shown to another browser")]
     InteractionExpired,
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -43,6 +44,18 @@ pub enum AppError {
     },
     #[error("missing, unknown or expired access token")]
     InvalidToken,
+
+    // Admin API: JSON.
+    #[error("the admin API is disabled")]
+    AdminDisabled,
+    #[error("admin API: missing or wrong bearer token")]
+    AdminUnauthorized,
+    #[error("admin API: invalid {field:?}: {problem}")]
+    AdminInvalid { field: String, problem: String },
+    #[error("admin API: conflict on {field:?}: {problem}")]
+    AdminConflict { field: String, problem: String },
+    #[error("admin API: {0}")]
+    AdminNotFound(String),
 
     #[error("internal error: {0}")]
     Internal(String),
@@ -118,7 +131,14 @@ impl AppError {
                 "Cette page n'existe pas.",
                 "Vérifiez l'adresse ou repartez de l'accueil.",
             ),
-            Self::OAuth { .. } | Self::InvalidToken | Self::Internal(_) => (
+            Self::OAuth { .. }
+            | Self::InvalidToken
+            | Self::AdminDisabled
+            | Self::AdminUnauthorized
+            | Self::AdminInvalid { .. }
+            | Self::AdminConflict { .. }
+            | Self::AdminNotFound(_)
+            | Self::Internal(_) => (
                 "server_error",
                 "Le fournisseur d'identité a rencontré un problème.",
                 "Réessayez dans quelques instants.",
@@ -150,9 +170,11 @@ impl ResponseError for AppError {
             | Self::InvalidIdTokenHint
             | Self::InteractionExpired
             | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::AdminDisabled | Self::AdminNotFound(_) => StatusCode::NOT_FOUND,
             Self::OAuth { status, .. } => *status,
-            Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::InvalidToken | Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            Self::AdminInvalid { .. } => StatusCode::BAD_REQUEST,
+            Self::AdminConflict { .. } => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -188,7 +210,49 @@ impl ResponseError for AppError {
                     "error": "invalid_token",
                     "error_description": "missing, unknown or expired access token"
                 })),
+            Self::AdminDisabled
+            | Self::AdminUnauthorized
+            | Self::AdminInvalid { .. }
+            | Self::AdminConflict { .. }
+            | Self::AdminNotFound(_) => self.admin_json(),
             _ => self.html_page(&error_id),
         }
+    }
+}
+
+impl AppError {
+    /// The admin API's JSON error.
+    fn admin_json(&self) -> HttpResponse {
+        let (error, description, field) = match self {
+            Self::AdminDisabled => (
+                "not_found",
+                "no such endpoint: the admin API exists only when an admin token is configured \
+                 (--admin-token or FC_IDP_ADMIN_TOKEN)"
+                    .to_owned(),
+                None,
+            ),
+            Self::AdminUnauthorized => (
+                "unauthorized",
+                "send the admin token as `Authorization: Bearer <token>`".to_owned(),
+                None,
+            ),
+            Self::AdminInvalid { field, problem } => {
+                ("invalid_field", problem.clone(), Some(field.as_str()))
+            }
+            Self::AdminConflict { field, problem } => {
+                ("conflict", problem.clone(), Some(field.as_str()))
+            }
+            Self::AdminNotFound(what) => ("not_found", what.clone(), None),
+            _ => ("server_error", self.to_string(), None),
+        };
+        let mut body = json!({"error": error, "error_description": description});
+        if let Some(field) = field {
+            body["field"] = json!(field);
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::AdminUnauthorized) {
+            response.insert_header((WWW_AUTHENTICATE, r#"Bearer realm="admin""#));
+        }
+        response.json(body)
     }
 }

@@ -1,4 +1,4 @@
-//! The test people, read again when a file of the users folder(s) changes (SPEC §3: "readable and
+//! The test people, read again when a file of the users folder(s) changes ("readable and
 //! editable by a person"), without a restart.
 //!
 //! A background task ([`watch_folders`]) calls [`UserStore::reload_if_changed`] every
@@ -8,6 +8,10 @@
 //! row, missing column, folder emptied) keeps the previous people, logs why once, and shows it on
 //! the test accounts page until the files are fixed. Logins in progress are unaffected either
 //! way: a login copies the person into its code ([`crate::users::Person`]).
+//!
+//! People added through the admin API live beside the files' people: they are kept across every
+//! reload (and win over a file row with the same login), and live in memory only, so a restart
+//! forgets them (write them into a CSV file to keep them).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -16,7 +20,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::users::{UserDirectory, UsersError, read_files};
+use crate::users::{Place, User, UserDirectory, UsersError, read_files};
 
 /// What the last look at the folders found; published on a `watch` channel at every change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,12 +41,30 @@ pub enum Reload {
     Refused(String),
 }
 
-/// The current people, swapped atomically on a good reload.
+/// The current people, swapped atomically on a good reload or an admin API change.
 pub struct UserStore {
     dirs: Vec<PathBuf>,
+    /// What every change starts from; its lock orders the writers (reloads, admin API).
+    sources: Mutex<Sources>,
+    /// The added people then the files' people, as the handlers read them.
     current: RwLock<Arc<UserDirectory>>,
     fingerprint: Mutex<[u8; 32]>,
     status: watch::Sender<ReloadStatus>,
+}
+
+struct Sources {
+    files: Arc<UserDirectory>,
+    added: Vec<User>,
+}
+
+/// Why the admin API cannot add or remove a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The login is already someone's, who comes from there.
+    Taken(Place),
+    /// The person comes from a file: edit the file instead.
+    FromFile(Place),
+    NotFound,
 }
 
 impl UserStore {
@@ -51,9 +73,14 @@ impl UserStore {
         let files = read_files(&dirs)?;
         let directory = UserDirectory::from_files(&files)?;
         directory.log_warnings();
+        let directory = Arc::new(directory);
         Ok(Self {
             dirs,
-            current: RwLock::new(Arc::new(directory)),
+            sources: Mutex::new(Sources {
+                files: directory.clone(),
+                added: Vec::new(),
+            }),
+            current: RwLock::new(directory),
             fingerprint: Mutex::new(fingerprint(&files)),
             status: watch::Sender::new(ReloadStatus::default()),
         })
@@ -102,8 +129,10 @@ impl UserStore {
         match files.and_then(|files| UserDirectory::from_files(&files)) {
             Ok(directory) => {
                 directory.log_warnings();
-                let count = directory.len();
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(directory);
+                let mut sources = self.lock_sources();
+                sources.files = Arc::new(directory);
+                let count = self.publish(&sources);
+                drop(sources);
                 tracing::info!(users = count, "users folder changed: test people reloaded");
                 self.status.send_modify(|s| {
                     s.generation += 1;
@@ -122,6 +151,48 @@ impl UserStore {
                 Reload::Refused(reason)
             }
         }
+    }
+}
+
+impl UserStore {
+    fn lock_sources(&self) -> std::sync::MutexGuard<'_, Sources> {
+        // Every change replaces a whole field: a poisoned lock still holds consistent values.
+        self.sources.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Publishes the merge of `sources`; returns how many people there are now.
+    fn publish(&self, sources: &Sources) -> usize {
+        let merged = UserDirectory::merged(&sources.added, &sources.files);
+        let count = merged.len();
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(merged);
+        count
+    }
+
+    /// Adds a person (admin API): they can log in as soon as this returns.
+    pub fn add(&self, user: User) -> Result<(), Refusal> {
+        let mut sources = self.lock_sources();
+        if let Some(existing) = self.current().get(&user.identifiant) {
+            return Err(Refusal::Taken(existing.place.clone()));
+        }
+        tracing::info!(identifiant = %user.identifiant, "person added through the admin API");
+        sources.added.push(user);
+        self.publish(&sources);
+        Ok(())
+    }
+
+    /// Removes a person added through the admin API.
+    pub fn remove(&self, login: &str) -> Result<User, Refusal> {
+        let mut sources = self.lock_sources();
+        let Some(index) = sources.added.iter().position(|u| u.identifiant == login) else {
+            return Err(match self.current().get(login) {
+                Some(user) => Refusal::FromFile(user.place.clone()),
+                None => Refusal::NotFound,
+            });
+        };
+        let user = sources.added.remove(index);
+        tracing::info!(identifiant = %login, "person removed through the admin API");
+        self.publish(&sources);
+        Ok(user)
     }
 }
 
@@ -250,6 +321,34 @@ mod tests {
         assert_eq!(store.reload_if_changed(), Reload::Reloaded(1));
         assert!(store.current().get("3_melaine").is_none());
         assert_eq!(store.status().last_error, None);
+    }
+
+    #[test]
+    fn added_people_survive_reloads_good_or_refused() {
+        let dir = TempDir::new("added");
+        dir.write("a.csv", &format!("{HEADER}\n{MELAINE}\n"));
+        let store = UserStore::load(vec![dir.0.clone()]).unwrap();
+        let body = serde_json::json!({"login": "api_anne", "password": "pw", "family_name": "API"});
+        store
+            .add(crate::users::row::from_json(&body).unwrap())
+            .unwrap();
+        assert!(store.current().authenticate("api_anne", "pw").is_some());
+
+        dir.write("a.csv", &format!("{HEADER}\n{ANNE}\n"));
+        assert_eq!(store.reload_if_changed(), Reload::Reloaded(2));
+        assert!(store.current().authenticate("api_anne", "pw").is_some());
+        dir.write("a.csv", &format!("{HEADER}\n{ANNE}\n20_x,broken\n"));
+        assert!(matches!(store.reload_if_changed(), Reload::Refused(_)));
+        assert!(store.current().authenticate("api_anne", "pw").is_some());
+        assert!(store.current().authenticate("20_anne", "456").is_some());
+
+        let melaine = serde_json::json!({"login": "20_anne", "password": "x"});
+        let taken = store.add(crate::users::row::from_json(&melaine).unwrap());
+        assert!(matches!(taken, Err(Refusal::Taken(place)) if place.file == "a.csv"));
+        assert!(matches!(store.remove("20_anne"), Err(Refusal::FromFile(_))));
+        assert_eq!(store.remove("nobody").unwrap_err(), Refusal::NotFound);
+        assert_eq!(store.remove("api_anne").unwrap().identifiant, "api_anne");
+        assert!(store.current().get("api_anne").is_none());
     }
 
     #[test]

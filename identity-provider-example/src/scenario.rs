@@ -1,4 +1,4 @@
-//! Failures on demand (SPEC §4.4, §4.12): the login name picks a way for this IdP to misbehave,
+//! Failures on demand: the login name picks a way for this IdP to misbehave,
 //! so that every error path of the hub can be seen in a browser and tested.
 //!
 //! The scenario is chosen by the exact login (see [`SCENARIOS`], also listed on the login and test
@@ -58,7 +58,7 @@ pub struct ScenarioDoc {
     pub login: &'static str,
     /// What the IdP does, in French (shown on the pages).
     pub effect: &'static str,
-    /// The error the hub shows (SPEC §4.12).
+    /// The error code the hub shows.
     pub hub_error: &'static str,
 }
 

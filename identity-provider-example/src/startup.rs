@@ -6,15 +6,17 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
-use fc_plumbing::{KeySet, MemorySessionStore};
+use fc_plumbing::{KeySet, MemorySessionStore, SessionLimits};
+use serde::Serialize;
 
 use crate::config::Config;
+use crate::login_form::{FORM_TTL_SECS, FormSigner};
 use crate::reload::{ReloadStatus, UserStore, watch_folders};
 use crate::routes;
 use crate::state::{AppState, RegisteredClient, templates};
-use crate::store::{ACCESS_TOKEN_TTL_SECS, CODE_TTL_SECS, ExpiringMap, INTERACTION_TTL_SECS};
+use crate::store::{Stores, Usage};
 use crate::users::UsersError;
 
 /// Name of the IdP's session cookie (distinct from the other programs on localhost).
@@ -40,6 +42,42 @@ pub struct Application {
     port: u16,
     server: Server,
     reload_events: tokio::sync::watch::Receiver<ReloadStatus>,
+    memory: Memory,
+}
+
+/// What the IdP's stores hold against their budgets, for tests and benchmarks.
+#[derive(Clone)]
+pub struct Memory {
+    state: web::Data<AppState>,
+    sessions: MemorySessionStore,
+}
+
+/// One reading of [`Memory`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemoryReport {
+    pub sessions: Usage,
+    pub codes: Usage,
+    pub access_tokens: Usage,
+    pub used_forms: Usage,
+}
+
+impl Memory {
+    pub fn report(&self) -> MemoryReport {
+        let (codes, access_tokens, used_forms) = self.state.stores.usage();
+        let limits = self.sessions.limits();
+        let (fresh, active) = self.sessions.counts();
+        MemoryReport {
+            sessions: Usage {
+                entries: fresh + active,
+                bytes: self.sessions.bytes(),
+                max_entries: limits.fresh.max_entries + limits.active.max_entries,
+                max_bytes: limits.fresh.max_bytes + limits.active.max_bytes,
+            },
+            codes,
+            access_tokens,
+            used_forms,
+        }
+    }
 }
 
 impl Application {
@@ -65,6 +103,14 @@ impl Application {
         // registration switches; the RSA key is generated in the background (startup does not
         // wait for it, nothing here reads it).
         let keys = KeySet::generate("identity-provider-example")?;
+        let clock = config.clock.clone();
+        let stores = Stores::new(
+            config.max_entries,
+            config.store_megabytes,
+            Duration::from_secs(FORM_TTL_SECS.unsigned_abs()),
+            &clock,
+        );
+        stores.spawn_sweepers();
         let state = web::Data::new(AppState {
             issuer: config.public_url.clone(),
             base_url: config.public_url.trim_end_matches('/').to_owned(),
@@ -80,19 +126,22 @@ impl Application {
             keys,
             verification_keys: std::sync::OnceLock::new(),
             templates: templates()?,
-            interactions: ExpiringMap::new(config.max_entries, INTERACTION_TTL_SECS),
-            codes: ExpiringMap::new(config.max_entries, CODE_TTL_SECS),
-            access_tokens: ExpiringMap::new(config.max_entries, ACCESS_TOKEN_TTL_SECS),
+            forms: FormSigner::generate(),
+            stores,
+            clock: clock.clone(),
+            admin_token: config.admin_token.filter(|t| !t.is_empty()),
+            cookie_secure: config.cookie_secure,
         });
         // One key and one store for every worker, or sessions would only work on one of them.
         let session_key = actix_web::cookie::Key::generate();
-        let session_store = {
-            let store = MemorySessionStore::new(
-                fc_plumbing::SessionLimits::with_caps(config.max_sessions, 64),
-                fc_plumbing::Clock::system(),
-            );
-            store.spawn_sweepers();
-            store
+        let session_store = MemorySessionStore::new(
+            SessionLimits::with_caps(config.max_sessions, config.session_megabytes),
+            clock,
+        );
+        session_store.spawn_sweepers();
+        let memory = Memory {
+            state: state.clone(),
+            sessions: session_store.clone(),
         };
         let cookie_secure = config.cookie_secure;
 
@@ -108,24 +157,9 @@ impl Application {
                     SESSION_IDLE_SECS,
                 ))
                 .wrap(fc_plumbing::web::security_headers())
-                .wrap_fn(|request, service| {
-                    // One log line per request; the path only, as queries carry codes and states.
-                    let method = request.method().clone();
-                    let path = request.path().to_owned();
-                    let started = std::time::Instant::now();
-                    let response = service.call(request);
-                    async move {
-                        let response = response.await?;
-                        tracing::info!(
-                            %method,
-                            %path,
-                            status = response.status().as_u16(),
-                            elapsed_ms = started.elapsed().as_millis() as u64,
-                            "request"
-                        );
-                        Ok(response)
-                    }
-                })
+                .wrap(actix_web::middleware::from_fn(
+                    fc_plumbing::request_log::log,
+                ))
                 .app_data(state.clone())
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
@@ -136,7 +170,13 @@ impl Application {
             port,
             server,
             reload_events,
+            memory,
         })
+    }
+
+    /// A handle on the stores' usage, valid while the server runs.
+    pub fn memory(&self) -> Memory {
+        self.memory.clone()
     }
 
     /// Notified at each reload of the users folders, good or refused.

@@ -1,19 +1,20 @@
 //! What every handler shares, built once in `Application::build` and injected with `web::Data`:
-//! the client registration, the users, the signing keys, the templates and the short-lived
-//! protocol state (SPEC §5).
+//! the client registration, the users, the signing keys, the templates, the clock and the
+//! short-lived protocol state.
 
 use actix_web::HttpResponse;
-use fc_plumbing::{Jwa, KeySet};
+use fc_plumbing::{Clock, Jwa, KeySet, Secret};
 
 use crate::error::AppError;
+use crate::login_form::FormSigner;
 use crate::reload::UserStore;
-use crate::store::{AccessGrant, CodeGrant, ExpiringMap, Interaction};
+use crate::store::Stores;
 
 /// The only client of the IdP: the hub.
 #[derive(Clone)]
 pub struct RegisteredClient {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub id_token_signed_response_alg: Jwa,
@@ -47,9 +48,14 @@ pub struct AppState {
     /// `id_token_hint`s; built at the first check (see [`AppState::verification_keys`]).
     pub verification_keys: std::sync::OnceLock<openidconnect::core::CoreJsonWebKeySet>,
     pub templates: tera::Tera,
-    pub interactions: ExpiringMap<Interaction>,
-    pub codes: ExpiringMap<CodeGrant>,
-    pub access_tokens: ExpiringMap<AccessGrant>,
+    /// Seals the pending authorization into the login form.
+    pub forms: FormSigner,
+    pub stores: Stores,
+    pub clock: Clock,
+    /// The admin API's bearer token; `None`: no admin API.
+    pub admin_token: Option<Secret>,
+    /// Whether cookies set by the IdP are `Secure`.
+    pub cookie_secure: bool,
 }
 
 impl AppState {

@@ -1,4 +1,4 @@
-//! The whole FranceConnect journey of SPEC §1 across the four real programs, over real sockets,
+//! The whole FranceConnect journey (README, "The journey") across the four real programs, over real sockets,
 //! with a cookie-keeping client that follows forms and redirects the way a browser does and
 //! checks every hop: login, identity, data with consent, journal, logout, and a new login that
 //! shows the mire again.

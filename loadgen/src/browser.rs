@@ -1,4 +1,4 @@
-//! One simulated browser (SPEC §1 journey, seen from the user's side): its own cookie jar, no
+//! One simulated browser (the README's journey, seen from the user's side): its own cookie jar, no
 //! automatic redirects (each hop is a timed request of its own), and just enough HTML reading to
 //! submit the forms the pages show.
 //!
@@ -37,8 +37,12 @@ pub fn shared_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
 pub enum FetchError {
     /// Connection refused or reset, timeout, unreadable body.
     Transport { step: String, detail: String },
-    /// A 4xx or 5xx answer.
-    Status { step: String, status: u16 },
+    /// A 4xx or 5xx answer, with the page it came with (an error page names its code).
+    Status {
+        step: String,
+        status: u16,
+        body: String,
+    },
     /// A redirect without a usable `Location`, or more than [`MAX_REDIRECTS`] of them.
     Redirect { step: String, detail: String },
 }
@@ -55,6 +59,8 @@ pub struct Page {
 pub struct Browser {
     client: reqwest::Client,
     jar: Jar,
+    /// Redirects to URLs starting with one of these end the chain unfollowed.
+    stop_at: Vec<String>,
 }
 
 impl Browser {
@@ -62,7 +68,16 @@ impl Browser {
         Self {
             client,
             jar: Jar::default(),
+            stop_at: Vec::new(),
         }
+    }
+
+    /// A redirect to a URL starting with `prefix` is not followed: the chain ends on a page
+    /// whose `url` is that URL, with the redirect's status and no body. For a client's
+    /// `redirect_uri` where nothing listens (the interop suite's OpenID Connect libraries).
+    pub fn stopping_at(mut self, prefix: impl Into<String>) -> Self {
+        self.stop_at.push(prefix.into());
+        self
     }
 
     /// Forgets every cookie: after a failed journey, the next one starts clean.
@@ -116,10 +131,19 @@ impl Browser {
                     step: step.clone(),
                     detail: format!("bad Location: {e}"),
                 })?;
+                if self.stop_at.iter().any(|p| url.as_str().starts_with(p)) {
+                    hops.push(url.clone());
+                    return Ok(Page {
+                        url,
+                        status,
+                        body: String::new(),
+                        hops,
+                    });
+                }
                 continue;
             }
             if status >= 400 {
-                return Err(FetchError::Status { step, status });
+                return Err(FetchError::Status { step, status, body });
             }
             return Ok(Page {
                 url,

@@ -8,7 +8,7 @@ use clap::Parser;
 #[command(
     name = "loadgen",
     about = "Drives concurrent simulated browsers through the whole FranceConnect journey \
-             (SPEC §1) and reports journeys/s, per-step latency, errors and per-program CPU/RSS"
+             (the README's journey) and reports journeys/s, per-step latency, errors and per-program CPU/RSS"
 )]
 pub struct Config {
     /// The service provider the journeys start from.

@@ -1,4 +1,4 @@
-//! One complete journey of SPEC §1, as a user's browser makes it: SP login → mire → IdP login →
+//! One complete journey of the README, as a user's browser makes it: SP login → mire → IdP login →
 //! consent → identity at the SP → data (SSO, consent to the DGFiP data) → logout through the
 //! chain SP → hub → IdP → hub → SP. Every request is timed under its step name; the journey fails
 //! on the first unexpected answer and ends by checking that the identity and data shown are this
@@ -48,7 +48,7 @@ impl From<FetchError> for JourneyError {
     fn from(e: FetchError) -> Self {
         match e {
             FetchError::Transport { step, detail } => Self::Transport { step, detail },
-            FetchError::Status { step, status } => Self::Status { step, status },
+            FetchError::Status { step, status, .. } => Self::Status { step, status },
             FetchError::Redirect { step, detail } => Self::Redirect { step, detail },
         }
     }

@@ -1,4 +1,4 @@
-//! Load generator and micro-benchmarks of the FranceConnect demo (SPEC §1 journey, measured like
+//! Load generator and micro-benchmarks of the FranceConnect demo (the README's journey, measured like
 //! a product): concurrent simulated browsers drive the whole journey against running programs and
 //! report throughput, per-step latency, errors, cross-talk and per-program CPU and memory;
 //! `fc-microbench` times the per-request costs (JWT signing and verification, pairwise sub, mire,

@@ -1,7 +1,7 @@
 //! The test people the simulated browsers log in as: one per browser, each with what the journey
 //! must show at the end (identity at the SP, DGFiP data from the DP), which is how cross-talk is
-//! detected. Either read from the fixtures the programs already use (IdP users SPEC §3, DP records
-//! SPEC §6), or generated in bulk into files the IdP (`--users-dir`) and DP (`--records`) are then
+//! detected. Either read from the fixtures the programs already use (IdP users and DP
+//! records), or generated in bulk into files the IdP (`--users-dir`) and DP (`--records`) are then
 //! started with.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! The load generator against the in-process demo (SPEC §1 journey): 4 browsers × 2 journeys each,
+//! The load generator against the in-process demo (the README's journey): 4 browsers × 2 journeys each,
 //! each browser its own fixture person, must end with zero errors and zero cross-talk, and time
 //! every step of the journey. No timing assertions: the machine running the tests is shared.
 

@@ -20,7 +20,7 @@ pub mod testing;
 pub mod ttl_map;
 pub mod web;
 
-pub use backchannel::{BackChannel, BackChannelError, UrlRewrite};
+pub use backchannel::{BackChannel, BackChannelBuilder, BackChannelError, UrlRewrite, error_chain};
 pub use clock::{Clock, ManualClock};
 pub use jose::{Jwa, KeySet, Signer};
 pub use jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, JweError, KeyAlg};

@@ -1,9 +1,9 @@
-//! Response helpers shared by every program: the security headers of SPEC §8 and the `no-store`
+//! Response helpers shared by every program: the security headers every page carries and the `no-store`
 //! policy, plus a little request-id for error pages.
 
 use actix_web::middleware::DefaultHeaders;
 
-/// Headers every response carries unless a handler set its own (SPEC §8): no framing, no
+/// Headers every response carries unless a handler set its own : no framing, no
 /// referrer leaking codes or states, nothing cached. Discovery and JWKS override `Cache-Control`.
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()

@@ -38,6 +38,7 @@ pub struct StubState {
     pub v2_reply: Reply,
     pub v1_reply: Reply,
     pub jwks_calls: usize,
+    pub health_calls: usize,
     pub v2_calls: Vec<Vec<(String, String)>>,
     pub v1_calls: Vec<Value>,
 }
@@ -55,6 +56,11 @@ async fn jwks_get(state: web::Data<Mutex<StubState>>) -> HttpResponse {
     let mut state = state.lock().unwrap();
     state.jwks_calls += 1;
     HttpResponse::Ok().json(state.jwks.clone())
+}
+
+async fn health_get(state: web::Data<Mutex<StubState>>) -> HttpResponse {
+    state.lock().unwrap().health_calls += 1;
+    HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 async fn checktoken_v2_post(state: web::Data<Mutex<StubState>>, body: web::Bytes) -> HttpResponse {
@@ -92,6 +98,7 @@ impl StubHub {
             v2_reply: Reply::new(500, "text/plain", "no reply configured"),
             v1_reply: Reply::new(500, "text/plain", "no reply configured"),
             jwks_calls: 0,
+            health_calls: 0,
             v2_calls: Vec::new(),
             v1_calls: Vec::new(),
         }));
@@ -102,10 +109,14 @@ impl StubHub {
             App::new()
                 .app_data(data.clone())
                 .route("/api/v2/jwks", web::get().to(jwks_get))
+                .route("/health", web::get().to(health_get))
                 .route("/api/v2/checktoken", web::post().to(checktoken_v2_post))
                 .route("/api/v1/checktoken", web::post().to(checktoken_v1_post))
         })
         .workers(1)
+        // A connection per request: once stopped, the stub is unreachable at once (no kept-alive
+        // connection still answering).
+        .keep_alive(actix_web::http::KeepAlive::Disabled)
         .listen(listener)
         .unwrap()
         .run();
@@ -209,7 +220,11 @@ pub fn introspection(identity: Value, scope: &str) -> Value {
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
+    /// The DP's shared state (journal, health, records).
+    pub state: actix_web::web::Data<data_provider_example::routes::AppState>,
 }
+
+pub const ADMIN_TOKEN: &str = "admin-token-of-the-dp-tests-0123456789";
 
 impl TestApp {
     /// The DP in front of `hub`, with `customize` applied to the local configuration.
@@ -225,13 +240,14 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let app = Application::build(config, listener).await.unwrap();
         let url = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self { url, client }
+        Self { url, client, state }
     }
 
     /// `GET /situations/ir/assiettes/annrev/2024` with `Authorization: {authorization}`.

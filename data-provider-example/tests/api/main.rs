@@ -4,7 +4,12 @@
 // Test helpers are not `#[test]` functions, so `allow-unwrap-in-tests` does not cover them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod data;
 mod exchanges;
+mod flood;
+mod franceconnect;
+mod health;
 mod helpers;
+mod pages;
 mod token_checks;

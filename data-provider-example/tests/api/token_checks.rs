@@ -1,4 +1,4 @@
-//! What the DP trusts in the hub's answers (SPEC §6 step 2): 502 for anything it cannot trust.
+//! What the DP trusts in the hub's answers: 502 for anything it cannot trust.
 
 use fc_plumbing::Signer;
 use fc_plumbing::jose::EcKey;

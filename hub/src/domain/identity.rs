@@ -1,4 +1,4 @@
-//! The identity the hub received from an IdP, and its validation (SPEC §4.4).
+//! The identity the hub received from an IdP, and its validation (`docs/hub.md`, "Identity providers").
 //!
 //! FranceConnect refuses an IdP identity that would break the pivot (error Y600006): names of
 //! 1–256 characters, a birthdate that is real or presumed (`YYYY-MM-00`, `YYYY-00-00`), a known

@@ -57,9 +57,12 @@ pub async fn callback(
     if journey.step != Step::AtIdp {
         return Err(Error::replayed("IdP callback replayed"));
     }
-    let idp = registry
+    let registered = registry
         .identity_provider(&leg.idp_uid)
         .ok_or_else(|| Error::page(ErrorCode::Y020019, "IdP vanished"))?;
+    let idp = &super::discovery::resolved(platform, registered)
+        .await
+        .map_err(|e| Error::page(ErrorCode::Y020026, format!("IdP {}: {e}", registered.slug)))?;
     if let Some(iss) = &query.iss
         && iss != &idp.issuer
     {

@@ -2,8 +2,6 @@
 //! validated identity. Every answer is read with a size cap and every failure is typed, so the
 //! callback can show FranceConnect's code for it.
 
-use std::time::Duration;
-
 use fc_plumbing::{Jwa, jose};
 use openidconnect::core::CoreJsonWebKeySet;
 use serde::Deserialize;
@@ -13,17 +11,12 @@ use super::IdpLeg;
 use crate::domain::identity::identity_from_claims;
 use crate::domain::{Acr, Identity};
 use crate::error::ErrorCode;
+use crate::jwks;
 use crate::platform::Platform;
 use crate::registry::{IdentityProvider, TokenAuthMethod};
 
-/// The most the hub reads of one IdP answer (token, userinfo, key set).
-pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 /// Clock skew tolerated on `exp` and `iat`.
 const LEEWAY: i64 = 30;
-/// How long an IdP's key set is trusted before it is fetched again.
-const JWKS_TTL: Duration = Duration::from_secs(600);
-/// At most one refetch of an IdP's key set per this interval, whatever the traffic.
-const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What a successful IdP leg yields.
 #[derive(Debug, Clone)]
@@ -133,7 +126,7 @@ async fn redeem_code(
             .basic_auth(&idp.client_id, Some(idp.client_secret.expose()))
             .form(&form),
     };
-    let body = call(idp, "token", &idp.token_endpoint, request)
+    let body = jwks::call(&idp.slug, "token", &idp.token_endpoint, request)
         .await
         .map_err(FederationError::TokenCall)?
         .1;
@@ -156,7 +149,7 @@ async fn fetch_userinfo(
         .back_channel
         .get(&idp.userinfo_endpoint)
         .bearer_auth(access_token);
-    let (content_type, body) = call(idp, "userinfo", &idp.userinfo_endpoint, request)
+    let (content_type, body) = jwks::call(&idp.slug, "userinfo", &idp.userinfo_endpoint, request)
         .await
         .map_err(FederationError::Userinfo)?;
     if content_type.starts_with("application/jwt") {
@@ -167,62 +160,6 @@ async fn fetch_userinfo(
     }
     serde_json::from_slice(&body)
         .map_err(|_| FederationError::Userinfo("answer is not JSON".into()))
-}
-
-/// One back-channel call: a success status and at most [`MAX_ANSWER_BYTES`] of body, logged
-/// once (where, how it ended, how long; never a token).
-async fn call(
-    idp: &IdentityProvider,
-    what: &str,
-    url: &str,
-    request: reqwest::RequestBuilder,
-) -> Result<(String, Vec<u8>), String> {
-    let started = std::time::Instant::now();
-    let response = request.send().await;
-    let ms = started.elapsed().as_millis();
-    let mut response = match response {
-        Ok(r) => r,
-        Err(e) => {
-            let cause = error_chain(&e);
-            tracing::warn!(idp = %idp.slug, call = what, url, error = %cause, ms, "back-channel call failed");
-            return Err(cause);
-        }
-    };
-    let status = response.status();
-    tracing::info!(idp = %idp.slug, call = what, url, status = status.as_u16(), ms, "back-channel call");
-    if !status.is_success() {
-        return Err(format!("status {status}"));
-    }
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| error_chain(&e))? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(format!("answer larger than {MAX_ANSWER_BYTES} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((content_type, body))
-}
-
-/// An error with its causes ("error sending request: … : invalid peer certificate: UnknownIssuer"),
-/// since the outermost message alone rarely says what went wrong.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 async fn verify_id_token(
@@ -259,48 +196,20 @@ async fn verify_jwt(
     }
 }
 
-/// The IdP's key set: from the store while fresh (every replica shares it), fetched otherwise;
-/// `refresh` asks for a new copy, granted to one caller per interval across all replicas.
 async fn idp_keys(
     platform: &Platform,
     idp: &IdentityProvider,
     refresh: bool,
 ) -> Result<CoreJsonWebKeySet, String> {
-    let store = &platform.store;
-    let key = format!("idp-jwks:{}", idp.uid);
-    let cached: Option<Value> = store.get_json(&key).await.map_err(|e| e.to_string())?;
-    let refetch_allowed = !refresh
-        || store
-            .put_new(
-                &format!("idp-jwks-refetch:{}", idp.uid),
-                b"1".to_vec(),
-                JWKS_REFETCH_INTERVAL,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-    let doc = match cached {
-        Some(doc) if !refresh || !refetch_allowed => doc,
-        cached => match fetch_jwks(platform, idp).await {
-            Ok(doc) => {
-                store
-                    .put_json(&key, &doc, JWKS_TTL)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                doc
-            }
-            // A failed refetch keeps the keys the hub had.
-            Err(e) => cached.ok_or(e)?,
-        },
-    };
+    let doc = jwks::key_set(
+        platform,
+        &idp.slug,
+        &format!("idp:{}", idp.uid),
+        &idp.jwks_uri,
+        refresh,
+    )
+    .await?;
     jose::parse_jwks(&doc).map_err(|e| format!("JWKS: {e}"))
-}
-
-async fn fetch_jwks(platform: &Platform, idp: &IdentityProvider) -> Result<Value, String> {
-    let request = platform.back_channel.get(&idp.jwks_uri);
-    let (_, body) = call(idp, "jwks", &idp.jwks_uri, request)
-        .await
-        .map_err(|e| format!("JWKS: {e}"))?;
-    serde_json::from_slice(&body).map_err(|_| "JWKS: answer is not JSON".to_owned())
 }
 
 fn check_id_token_claims(

@@ -12,6 +12,7 @@
 
 pub mod callback;
 mod client;
+pub mod discovery;
 
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +72,7 @@ impl IdpLeg {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::registry::Registry;
 

@@ -312,7 +312,7 @@ fn pkce_challenge(params: &Params, relaxed: bool) -> Result<Option<String>, &'st
 }
 
 /// `GET|POST /authorize`: validates, opens a journey in `session` and says where to go.
-pub fn start(
+pub async fn start(
     platform: &Platform,
     session: &mut HubSession,
     params: &Params,
@@ -366,7 +366,7 @@ pub fn start(
                 .with_back(Some(give_up_link(platform, &journey, sp)))
             })?;
         let leg = IdpLeg::new(idp, journey.request.acr, api_version);
-        let url = leg.authorize_url(idp);
+        let url = leg.authorize_url(&super::interaction::resolved(platform, idp).await?);
         journey.idp = Some(leg);
         journey.step = Step::AtIdp;
         session.journey = Some(journey);

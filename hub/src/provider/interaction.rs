@@ -7,6 +7,7 @@ use super::SpRedirect;
 use crate::error::{Error, ErrorCode, Result};
 use crate::federation::IdpLeg;
 use crate::platform::Platform;
+use crate::registry::IdentityProvider;
 use crate::session::{HubSession, Step};
 
 /// One button of the mire.
@@ -77,7 +78,7 @@ pub fn mire(platform: &Platform, session: &mut HubSession, uid: &str) -> Result<
 }
 
 /// `POST /redirect-to-idp`: the person chose an IdP; the URL to send the browser to.
-pub fn choose_idp(
+pub async fn choose_idp(
     platform: &Platform,
     session: &mut HubSession,
     idp_uid: &str,
@@ -105,9 +106,9 @@ pub fn choose_idp(
         ));
     }
     let leg = IdpLeg::new(idp, journey.request.acr, journey.request.api_version);
-    let url = leg.authorize_url(idp);
-    journey.idp = Some(leg);
+    journey.idp = Some(leg.clone());
     journey.step = Step::AtIdp;
+    let url = leg.authorize_url(&resolved(platform, idp).await?);
     tracing::info!(idp = %idp.slug, "IDP_CHOSEN");
     Ok(url)
 }
@@ -120,4 +121,11 @@ pub fn give_up(platform: &Platform, session: &mut HubSession) -> Result<SpRedire
         .error("access_denied", "User auth aborted");
     session.journey = None;
     Ok(redirect)
+}
+
+/// The IdP with its endpoints, from its discovery document when it registered only its issuer.
+pub async fn resolved(platform: &Platform, idp: &IdentityProvider) -> Result<IdentityProvider> {
+    crate::federation::discovery::resolved(platform, idp)
+        .await
+        .map_err(|e| Error::page(ErrorCode::Y020017, format!("IdP {}: {e}", idp.slug)))
 }

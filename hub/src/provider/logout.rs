@@ -47,7 +47,7 @@ fn refuse(detail: impl Into<String>) -> Error {
 }
 
 /// `GET /session/end`: checks the request, remembers where to end, and says where to go.
-pub fn end_session(
+pub async fn end_session(
     platform: &Platform,
     session: &mut HubSession,
     request: &LogoutRequest,
@@ -108,8 +108,15 @@ pub fn end_session(
         .sso
         .as_ref()
         .or_else(|| session.journey.as_ref().and_then(|j| j.login.as_ref()));
+    let idp = match login.and_then(|l| registry.identity_provider(&l.idp_uid)) {
+        // An IdP whose discovery fails now is not told; the hub session still ends.
+        Some(idp) => crate::federation::discovery::resolved(platform, idp)
+            .await
+            .ok(),
+        None => None,
+    };
     if let Some(login) = login
-        && let Some(idp) = registry.identity_provider(&login.idp_uid)
+        && let Some(idp) = idp
         && !idp.end_session_endpoint.is_empty()
     {
         let url = fc_plumbing::web::url_with_query(

@@ -4,6 +4,7 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod client_assertion;
 pub mod consent;
 pub mod discovery;
 pub mod interaction;

@@ -2,7 +2,8 @@
 //! and may revoke an access token.
 //!
 //! The SP authenticates with `client_secret_post` or `client_secret_basic` (constant-time
-//! compare; never both at once). The code is redeemed once ([`super::tokens`]); the answer holds
+//! compare; never both at once), or — as FranceConnect v2 offers — with `private_key_jwt`
+//! ([`super::client_assertion`]). The code is redeemed once ([`super::tokens`]); the answer holds
 //! exactly FranceConnect's members: v2 `access_token, token_type, expires_in, id_token, scope`,
 //! v1 the same without `scope`, as FranceConnect v1 answered.
 
@@ -14,7 +15,7 @@ use super::tokens::{self, RedeemError};
 use crate::domain::ApiVersion;
 use crate::error::{Challenge, Error, OAuthError, Result};
 use crate::platform::Platform;
-use crate::registry::ServiceProvider;
+use crate::registry::{ServiceProvider, SpAuthMethod};
 
 /// A token (or revocation) request as it arrived: the form and the `Authorization` header.
 pub struct ClientRequest<'a> {
@@ -23,7 +24,7 @@ pub struct ClientRequest<'a> {
 }
 
 impl ClientRequest<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.form
             .iter()
             .find(|(k, _)| k == name)
@@ -101,14 +102,27 @@ fn credentials(request: &ClientRequest<'_>) -> Result<(String, String, bool)> {
 }
 
 /// The registered, active SP that authenticated this request.
-pub fn authenticate(platform: &Platform, request: &ClientRequest<'_>) -> Result<ServiceProvider> {
+pub async fn authenticate(
+    platform: &Platform,
+    request: &ClientRequest<'_>,
+) -> Result<ServiceProvider> {
+    if request.get("client_assertion_type").is_some() || request.get("client_assertion").is_some() {
+        return super::client_assertion::authenticate(platform, request).await;
+    }
     let (client_id, secret, basic) = credentials(request)?;
-    platform
+    let sp = platform
         .registry()
         .service_provider(&client_id)
         .filter(|sp| sp.active && sp.client_secret.matches(&secret))
         .cloned()
-        .ok_or_else(|| invalid_client(basic))
+        .ok_or_else(|| invalid_client(basic))?;
+    if sp.token_endpoint_auth_method == SpAuthMethod::PrivateKeyJwt {
+        return Err(Error::oauth(
+            OAuthError::InvalidClient,
+            "this client is registered for private_key_jwt",
+        ));
+    }
+    Ok(sp)
 }
 
 /// `POST /token`: a code for an access token and an ID token.
@@ -118,7 +132,7 @@ pub async fn exchange(
     version: ApiVersion,
 ) -> Result<TokenAnswer> {
     request.refuse_repeats()?;
-    let sp = authenticate(platform, &request)?;
+    let sp = authenticate(platform, &request).await?;
     if !sp.allows_version(version) {
         return Err(invalid_client(false));
     }
@@ -179,7 +193,7 @@ pub async fn exchange(
 /// not an error (RFC 7009 §2.2), another SP's token is left alone.
 pub async fn revoke(platform: &Platform, request: ClientRequest<'_>) -> Result<()> {
     request.refuse_repeats()?;
-    let sp = authenticate(platform, &request)?;
+    let sp = authenticate(platform, &request).await?;
     let token = request
         .get("token")
         .ok_or_else(|| Error::invalid_request("missing required parameter 'token'"))?;

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{DataProvider, IdentityProvider, Overrides, Registry, ServiceProvider};
+use super::{DataProvider, IdentityProvider, Overrides, Registry, ServiceProvider, SpAuthMethod};
 
 /// What is wrong with one field of a registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +103,26 @@ impl Registration for ServiceProvider {
                 "must name at least one of \"v1\", \"v2\"",
             ));
         }
+        if self.token_endpoint_auth_method == SpAuthMethod::PrivateKeyJwt
+            && self.jwks.is_none()
+            && self.jwks_uri.is_none()
+        {
+            return Err(FieldError::new(
+                "jwks",
+                "is required with private_key_jwt (or jwks_uri)",
+            ));
+        }
+        if let Some(jwks) = &self.jwks
+            && !jwks.get("keys").is_some_and(serde_json::Value::is_array)
+        {
+            return Err(FieldError::new(
+                "jwks",
+                "must be a JWKS document with a \"keys\" array",
+            ));
+        }
+        if let Some(uri) = &self.jwks_uri {
+            url("jwks_uri", uri)?;
+        }
         Ok(())
     }
 
@@ -137,36 +157,43 @@ impl Registration for IdentityProvider {
             ));
         }
         tokens("amr", &self.amr, false)?;
-        let endpoints = [
+        if self.active {
+            // Endpoints left out come from the IdP's discovery document: it needs an address.
+            if self.issuer.is_empty() && self.discovery_url.is_none() {
+                return Err(FieldError::new(
+                    "issuer",
+                    "is required for an active identity provider (or discovery_url)",
+                ));
+            }
+            for (field, value) in [
+                ("client_id", &self.client_id),
+                ("redirect_uri", &self.redirect_uri),
+            ] {
+                if value.is_empty() {
+                    return Err(FieldError::new(
+                        field,
+                        "is required for an active identity provider",
+                    ));
+                }
+            }
+        }
+        let urls = [
             ("issuer", &self.issuer),
             ("authorization_endpoint", &self.authorization_endpoint),
             ("token_endpoint", &self.token_endpoint),
             ("userinfo_endpoint", &self.userinfo_endpoint),
-            ("redirect_uri", &self.redirect_uri),
-        ];
-        for (field, value) in endpoints {
-            if self.active && value.is_empty() {
-                return Err(FieldError::new(
-                    field,
-                    "is required for an active identity provider",
-                ));
-            }
-        }
-        let optional = [
             ("end_session_endpoint", &self.end_session_endpoint),
             ("jwks_uri", &self.jwks_uri),
+            ("redirect_uri", &self.redirect_uri),
             ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
         ];
-        for (field, value) in endpoints.into_iter().chain(optional) {
+        for (field, value) in urls {
             if !value.is_empty() {
                 url(field, value)?;
             }
         }
-        if self.active && self.client_id.is_empty() {
-            return Err(FieldError::new(
-                "client_id",
-                "is required for an active identity provider",
-            ));
+        if let Some(discovery) = &self.discovery_url {
+            url("discovery_url", discovery)?;
         }
         Ok(())
     }
@@ -353,11 +380,15 @@ mod tests {
     }
 
     #[test]
-    fn an_active_idp_needs_its_endpoints_and_a_file_says_which_entry_is_wrong() {
+    fn an_active_idp_needs_an_address_and_a_file_says_which_entry_is_wrong() {
         let mut registry = Registry::load(&fc_plumbing::fixture_path("hub"), None).unwrap();
         let mut idp = registry.identity_providers[0].clone();
         idp.token_endpoint = String::new();
-        assert_eq!(idp.validate().unwrap_err().field, "token_endpoint");
+        assert_eq!(idp.validate(), Ok(()), "left out: discovered");
+        idp.issuer = String::new();
+        assert_eq!(idp.validate().unwrap_err().field, "issuer");
+        idp.discovery_url = Some("http://idp/.well-known/openid-configuration".into());
+        assert_eq!(idp.validate(), Ok(()));
         idp.token_endpoint = "ftp://x/token".into();
         assert_eq!(idp.validate().unwrap_err().field, "token_endpoint");
         registry.upsert(idp);

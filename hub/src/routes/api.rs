@@ -129,6 +129,9 @@ pub async fn checktoken_v1_post(
     })
 }
 
-pub async fn health_get(platform: P) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok", "store": platform.store.describe()}))
+/// Liveness, and the peers as last probed (never probed on the request itself).
+pub async fn health_get(health: web::Data<crate::health::PeerHealth>) -> HttpResponse {
+    let snapshot = health.snapshot();
+    HttpResponse::Ok()
+        .json(json!({"status": "ok", "store": snapshot.store, "peers": snapshot.peers}))
 }

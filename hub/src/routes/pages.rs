@@ -36,6 +36,7 @@ pub async fn authorize_get(
         &platform,
         **version,
     )
+    .await
 }
 
 pub async fn authorize_post(
@@ -43,17 +44,17 @@ pub async fn authorize_post(
     session: Session,
     platform: P,
 ) -> Result<HttpResponse> {
-    authorize(&pairs(&body), session, &platform, ApiVersion::V2)
+    authorize(&pairs(&body), session, &platform, ApiVersion::V2).await
 }
 
-fn authorize(
+async fn authorize(
     params: &[(String, String)],
     session: Session,
     platform: &Platform,
     version: ApiVersion,
 ) -> Result<HttpResponse> {
     let mut browser = BrowserSession::load(session);
-    let outcome = authorize::start(platform, &mut browser.state, params, version)?;
+    let outcome = authorize::start(platform, &mut browser.state, params, version).await?;
     browser.commit()?;
     let prefix = version.prefix();
     Ok(match outcome {
@@ -97,7 +98,8 @@ pub async fn redirect_to_idp_post(
         &mut browser.state,
         &form.provider_uid,
         form.csrf_token.as_deref(),
-    )?;
+    )
+    .await?;
     browser.commit()?;
     Ok(found(&url))
 }
@@ -215,7 +217,7 @@ pub async fn session_end_get(
         post_logout_redirect_uri: query.post_logout_redirect_uri,
     };
     let mut browser = BrowserSession::load(session);
-    let outcome = logout::end_session(&platform, &mut browser.state, &request, **version)?;
+    let outcome = logout::end_session(&platform, &mut browser.state, &request, **version).await?;
     browser.commit()?;
     Ok(match outcome {
         LogoutOutcome::ToIdp { url } => found(&url),

@@ -1,4 +1,4 @@
-//! Authorize (SPEC §4.2): discovery, the parameter whitelist, redirect_uri matching, OAuth errors.
+//! Authorize (`docs/hub.md`, "Authorize"): discovery, the parameter whitelist, redirect_uri matching, OAuth errors.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! The hub facing a misbehaving identity provider (SPEC §4.4, §4.12): each failure scenario of
+//! The hub facing a misbehaving identity provider (`docs/hub.md`, "Identity providers", "Errors"): each failure scenario of
 //! the example IdP (chosen by the login name) must end on the hub's documented error page,
 //! with a way back to the SP, and never with a code for the SP.
 

@@ -1,4 +1,4 @@
-//! The browser journey inside the hub: mire, consent, SSO, per-SP signing (SPEC §4.3–§4.5, §4.9).
+//! The browser journey inside the hub: mire, consent, SSO, per-SP signing (`docs/hub.md`).
 
 use super::*;
 
@@ -113,5 +113,54 @@ async fn a_private_sp_needs_consent_signs_rs256_and_gets_its_own_sub() {
         "another entity_id gets another sub"
     );
     assert_eq!(second["aud"], SP2_ID);
+    hub.stop().await;
+}
+
+/// An identity provider registered by its issuer alone: the hub reads its discovery document for
+/// the endpoints and completes the journey through it.
+#[tokio::test]
+async fn an_idp_registered_by_its_issuer_alone_works_through_discovery() {
+    let hub = TestHub::start_with(|c| {
+        let example = c
+            .registry
+            .identity_provider("9c716f61-b8a1-435c-a407-ef4d677ec270")
+            .unwrap()
+            .clone();
+        let registration = format!(
+            r#"
+[[identity_provider]]
+uid = "by-discovery"
+slug = "idp-par-decouverte"
+title = "IdP enregistré par son issuer"
+active = true
+order = 50
+allowed_acr = ["eidas1", "eidas2", "eidas3"]
+amr = ["pwd"]
+issuer = "{issuer}"
+client_id = "{client_id}"
+client_secret = "{secret}"
+redirect_uri = "{redirect_uri}"
+post_logout_redirect_uri = "{post_logout}"
+"#,
+            issuer = example.issuer,
+            client_id = example.client_id,
+            secret = example.client_secret.expose(),
+            redirect_uri = example.redirect_uri,
+            post_logout = example.post_logout_redirect_uri,
+        );
+        c.registry.add_toml(&registration).unwrap();
+    })
+    .await;
+    let browser = Browser::stopping_at("http://sp.test");
+    let mire = browser.open(&hub.authorize_url(&[])).await;
+    let (action, fields) = mire.form("data-testid=\"idp-idp-par-decouverte\"");
+    let login = browser.submit(&action, &fields).await;
+    assert!(login.url.starts_with(&hub.idp_url), "{}", login.url);
+    let (action, mut fields) = login.form("id=\"login-form\"");
+    set(&mut fields, "login", "3_melaine");
+    set(&mut fields, "password", "123");
+    let consent = browser.submit(&action, &fields).await;
+    assert!(consent.url.ends_with("/consent"), "{}", consent.body);
+    consent.assert_contains("IdP enregistré par son issuer");
     hub.stop().await;
 }

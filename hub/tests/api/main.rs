@@ -1,16 +1,18 @@
 //! The hub over real sockets, with the real example IdP behind it: every front-door rule of
-//! SPEC §4 that a service provider or a data provider can hit.
+//! `docs/hub.md` that a service provider or a data provider can hit.
 
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
 mod authorize;
+mod client_auth;
 mod conformance;
 mod deterministic;
 mod idp_failures;
 mod journey;
 mod options;
+mod robustness;
 mod scenarios;
 mod sessions;
 mod tokens;
@@ -37,6 +39,9 @@ pub struct TestHub {
     pub idp_url: String,
     pub clock: fc_plumbing::ManualClock,
     pub sessions: fc_plumbing::MemorySessionStore,
+    /// The hub's platform and its peers' health, for tests that look inside.
+    pub platform: actix_web::web::Data<hub::platform::Platform>,
+    pub health: hub::health::PeerHealth,
     handles: Vec<actix_web::dev::ServerHandle>,
 }
 
@@ -113,6 +118,7 @@ impl TestHub {
             .unwrap();
 
         let handles = vec![hub.handle(), idp.handle()];
+        let (platform, health) = (hub.platform(), hub.health());
         let sessions = hub
             .sessions()
             .memory()
@@ -125,6 +131,8 @@ impl TestHub {
             idp_url,
             clock: now,
             sessions,
+            platform,
+            health,
             handles,
         }
     }
@@ -203,6 +211,11 @@ impl TestHub {
             .unwrap()
     }
 
+    /// Stops the example IdP only (the hub keeps running).
+    pub async fn stop_idp(&self) {
+        self.handles[1].stop(false).await;
+    }
+
     pub async fn stop(self) {
         for h in self.handles {
             h.stop(false).await;
@@ -278,4 +291,22 @@ pub async fn token_form(hub: &TestHub, form: &[(&str, &str)]) -> reqwest::Respon
 pub fn assert_code(page: &fc_plumbing::testing::Page, status: u16, code: &str) {
     assert_eq!(page.status, status, "{}", page.body);
     page.assert_contains(&format!("class=\"error-code\">{code}</span>"));
+}
+
+/// The decoded payload of a v2 checktoken answer for `token`, asked with the DP's credentials.
+pub async fn checktoken_v2(hub: &TestHub, token: &str) -> Value {
+    let jws = reqwest::Client::new()
+        .post(format!("{}/api/v2/checktoken", hub.url))
+        .form(&[
+            ("token", token),
+            ("client_id", DP_ID),
+            ("client_secret", DP_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fc_plumbing::jose::decode_unverified(&jws).unwrap().payload
 }

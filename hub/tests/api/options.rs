@@ -1,4 +1,4 @@
-//! Authorize options and the mire (SPEC §4.2, §4.3): idp_hint, amr, PKCE in relaxed mode,
+//! Authorize options and the mire (`docs/hub.md`, "Authorize", "Mire"): idp_hint, amr, PKCE in relaxed mode,
 //! greyed IdPs, anonymous logins, the way back to the SP, SSO subs.
 
 use super::*;

@@ -1,4 +1,4 @@
-//! Sessions (SPEC §4.9): bounded, single-use CSRF tokens, one-shot steps, rotation at the IdP
+//! Sessions (`docs/hub.md`, "Sessions and SSO"): bounded, single-use CSRF tokens, one-shot steps, rotation at the IdP
 //! callback, and the error codes of a lost or replayed step.
 
 use super::*;

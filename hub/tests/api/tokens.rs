@@ -1,4 +1,4 @@
-//! Token, userinfo and checktoken (SPEC §4.6, §4.8).
+//! Token, userinfo and checktoken (`docs/hub.md`).
 
 use super::*;
 
@@ -199,5 +199,110 @@ async fn checktoken_requires_exactly_its_three_fields() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 401);
+    hub.stop().await;
+}
+
+async fn revoke(hub: &TestHub, form: &[(&str, &str)]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v2/token/revocation", hub.url))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_revoked_access_token_is_dead_everywhere() {
+    let hub = TestHub::start().await;
+    let browser = Browser::stopping_at("http://sp.test");
+    let code = hub.code(&browser).await;
+    let tokens: Value = hub.token(&code, SP_SECRET).await.json().await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let discovery: Value = reqwest::get(format!(
+        "{}/api/v2/.well-known/openid-configuration",
+        hub.url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        discovery["revocation_endpoint"],
+        format!("{}/api/v2/token/revocation", hub.url)
+    );
+
+    // Another SP cannot revoke it; bad credentials and short tokens are refused.
+    let other = revoke(
+        &hub,
+        &[
+            ("token", token),
+            ("client_id", SP2_ID),
+            ("client_secret", SP2_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(
+        other.status().as_u16(),
+        200,
+        "RFC 7009: no oracle for other clients' tokens"
+    );
+    assert_eq!(
+        checktoken_v2(&hub, token).await["token_introspection"]["active"],
+        true
+    );
+    let bad = revoke(
+        &hub,
+        &[
+            ("token", token),
+            ("client_id", SP_ID),
+            ("client_secret", "wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status().as_u16(), 401);
+    let short = revoke(
+        &hub,
+        &[
+            ("token", "short"),
+            ("client_id", SP_ID),
+            ("client_secret", SP_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(short.status().as_u16(), 400);
+
+    let ok = revoke(
+        &hub,
+        &[
+            ("token", token),
+            ("client_id", SP_ID),
+            ("client_secret", SP_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(
+        checktoken_v2(&hub, token).await["token_introspection"],
+        serde_json::json!({"active": false})
+    );
+    let userinfo = reqwest::Client::new()
+        .get(format!("{}/api/v2/userinfo", hub.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status().as_u16(), 401);
+    // Revoking again is not an error.
+    let again = revoke(
+        &hub,
+        &[
+            ("token", token),
+            ("client_id", SP_ID),
+            ("client_secret", SP_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(again.status().as_u16(), 200);
     hub.stop().await;
 }

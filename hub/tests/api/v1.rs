@@ -1,4 +1,4 @@
-//! The v1 surface (SPEC §4.1, §4.8).
+//! The v1 surface: what a client written for FranceConnect v1 sees, and nothing more.
 
 use super::*;
 
@@ -23,6 +23,12 @@ async fn a_v1_service_provider_runs_unchanged() {
         ],
     );
     let mire = browser.open(&url).await;
+    assert!(
+        mire.url
+            .starts_with(&format!("{}/api/v1/interaction/", hub.url)),
+        "v1 pages live under /api/v1: {}",
+        mire.url
+    );
     let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
     let login = browser.submit(&action, &fields).await;
     let (action, mut fields) = login.form("id=\"login-form\"");
@@ -45,6 +51,13 @@ async fn a_v1_service_provider_runs_unchanged() {
         .into_owned()
         .collect();
     assert_eq!(q["state"], state);
+    let mut names: Vec<&str> = q.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["code", "state"],
+        "v1 never sent iss (RFC 9207 came with v2)"
+    );
 
     let tokens: Value = reqwest::Client::new()
         .post(format!("{}/api/v1/token", hub.url))
@@ -61,6 +74,18 @@ async fn a_v1_service_provider_runs_unchanged() {
         .json()
         .await
         .unwrap();
+    let mut members: Vec<&str> = tokens
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    members.sort_unstable();
+    assert_eq!(
+        members,
+        ["access_token", "expires_in", "id_token", "token_type"],
+        "v1's token answer had no scope"
+    );
     let id_token = tokens["id_token"].as_str().unwrap();
     let decoded = fc_plumbing::jose::decode_unverified(id_token).unwrap();
     assert_eq!(decoded.header["alg"], "HS256");
@@ -99,6 +124,11 @@ async fn a_v1_service_provider_runs_unchanged() {
         .await
         .unwrap();
     assert_eq!(v2.status().as_u16(), 401);
+    let v2_check = checktoken_v2(&hub, access_token).await;
+    assert_eq!(
+        v2_check["token_introspection"]["active"], false,
+        "v1 and v2 are two platforms"
+    );
 
     let check: Value = reqwest::Client::new()
         .post(format!("{}/api/v1/checktoken", hub.url))
@@ -146,5 +176,54 @@ async fn a_v1_service_provider_runs_unchanged() {
         "{:?}",
         logout.hops
     );
+    hub.stop().await;
+}
+
+/// The error redirects of a v1 journey carry exactly `error`, `error_description` and `state`.
+#[tokio::test]
+async fn v1_error_redirects_carry_no_iss() {
+    let hub = TestHub::start().await;
+    let browser = Browser::stopping_at("http://sp.test");
+    let url = hub.authorize_url_at("/api/v1/authorize", &[("scope", "profile")]);
+    let back = browser.open(&url).await;
+    let q = query(&back.url);
+    let mut names: Vec<&str> = q.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["error", "error_description", "state"],
+        "{}",
+        back.url
+    );
+    // Giving up on the mire, too.
+    let mire = browser
+        .open(&hub.authorize_url_at("/api/v1/authorize", &[]))
+        .await;
+    mire.assert_contains("href=\"/api/v1/redirect-to-sp-with-error\"");
+    let back = browser
+        .open(&format!("{}/api/v1/redirect-to-sp-with-error", hub.url))
+        .await;
+    assert!(back.url.starts_with(SP_CALLBACK), "{}", back.url);
+    assert!(!back.url.contains("iss="), "{}", back.url);
+    assert_eq!(query(&back.url)["error"], "access_denied");
+    hub.stop().await;
+}
+
+/// A v2 token does not answer on v1's credential-free checktoken.
+#[tokio::test]
+async fn a_v2_token_is_unknown_to_v1_checktoken() {
+    let hub = TestHub::start().await;
+    let browser = Browser::stopping_at("http://sp.test");
+    let code = hub.code(&browser).await;
+    let tokens: Value = hub.token(&code, SP_SECRET).await.json().await.unwrap();
+    let check = reqwest::Client::new()
+        .post(format!("{}/api/v1/checktoken", hub.url))
+        .json(&serde_json::json!({"token": tokens["access_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status().as_u16(), 401);
+    let body = check.text().await.unwrap();
+    assert!(!body.contains("TROIS"), "no identity leaks: {body}");
     hub.stop().await;
 }

@@ -1,4 +1,4 @@
-//! `GET /authorize` (OIDC Core §3.1.2, SPEC §5): checks the request and shows the login form.
+//! `GET /authorize` (OIDC Core §3.1.2): checks the request and shows the login form.
 //!
 //! Order matters: `client_id` and `redirect_uri` are checked first and, when wrong, answered
 //! with an HTML page and never a redirect (an open redirector otherwise). Only then are the other
@@ -6,23 +6,23 @@
 //! always sends `prompt=login`, and the IdP shows the form every time anyway, so `prompt` is
 //! accepted but only `prompt=none` changes anything (`login_required`: a form is always needed).
 //! Parameters the IdP does not know are ignored, as OIDC asks.
+//!
+//! Nothing is stored: the checked request travels in the form itself ([`crate::login_form`]), so
+//! a request without cookies costs no memory and cannot push out a form someone else is filling.
+//! Every value is capped ([`MAX_PARAM_LEN`]): a longer one is an `invalid_request`.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::pages::login_page_accounts;
 use super::params::Params;
-use super::{ACR_LEVELS, error_redirect};
+use super::{ACR_LEVELS, error_redirect, login_page};
 use crate::error::AppError;
-use crate::scenario::Scenario;
+use crate::login_form::{self, BROWSER_COOKIE};
 use crate::state::AppState;
-use crate::store::{Interaction, unix_now};
 
-/// Longest accepted parameter value: enough for any real request, small enough to store.
-const MAX_PARAM_LEN: usize = 2048;
-/// Session key of the browser binding of pending authorizations.
-pub const BROWSER_ID: &str = "browser_id";
+/// Longest accepted parameter value (state, nonce, scope…): enough for any real request, small
+/// enough to carry in a form and keep in a code.
+pub const MAX_PARAM_LEN: usize = 2048;
 
 /// The checked parameters of an authorization request.
 struct AuthorizationRequest {
@@ -38,7 +38,6 @@ type RedirectError = (&'static str, String);
 pub async fn authorize_get(
     request: HttpRequest,
     state: web::Data<AppState>,
-    session: Session,
 ) -> Result<HttpResponse, AppError> {
     let params = Params::from_query(request.query_string())
         .ok_or_else(|| AppError::BadRequest("unreadable query string".into()))?;
@@ -52,8 +51,13 @@ pub async fn authorize_get(
         _ => return Err(AppError::UnregisteredRedirectUri),
     };
 
-    // From here on the redirect_uri is trusted: errors go back to the client.
-    let client_state = params.single("state").ok().flatten();
+    // From here on the redirect_uri is trusted: errors go back to the client, with the state
+    // unless it is the faulty value itself.
+    let client_state = params
+        .single("state")
+        .ok()
+        .flatten()
+        .filter(|s| s.len() <= MAX_PARAM_LEN);
     let checked = match check(&params) {
         Ok(checked) => checked,
         Err((error, description)) => {
@@ -67,52 +71,29 @@ pub async fn authorize_get(
         }
     };
 
-    let browser_id = match session.get::<String>(BROWSER_ID) {
-        Ok(Some(id)) => id,
-        _ => {
-            let id = fc_plumbing::random::token(32);
-            session
-                .insert(BROWSER_ID, &id)
-                .map_err(|e| AppError::Internal(format!("session: {e}")))?;
-            id
-        }
-    };
-    let interaction_id = fc_plumbing::random::token(32);
-    let interaction = Interaction {
+    let known_cookie = request
+        .cookie(BROWSER_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| login_form::is_browser_cookie(v));
+    let cookie = known_cookie
+        .clone()
+        .unwrap_or_else(|| fc_plumbing::random::token(32));
+    let acr = checked.acr.clone();
+    let request = login_form::Request {
         client_id: state.client.client_id.clone(),
         redirect_uri: redirect_uri.to_owned(),
         state: checked.state,
         nonce: checked.nonce,
         scope: checked.scope,
         acr: checked.acr,
-        csrf_token: fc_plumbing::random::token(32),
-        browser_id,
     };
-    let page = render_login_form(&state, &interaction_id, &interaction, None);
-    state
-        .interactions
-        .insert(interaction_id, interaction, unix_now());
-    page
-}
-
-/// The login form of a pending authorization, with its current CSRF token.
-pub fn render_login_form(
-    state: &AppState,
-    interaction_id: &str,
-    interaction: &Interaction,
-    error: Option<&str>,
-) -> Result<HttpResponse, AppError> {
-    let mut context = tera::Context::new();
-    context.insert("interaction_id", interaction_id);
-    context.insert("csrf_token", &interaction.csrf_token);
-    context.insert("acr", &interaction.acr);
-    context.insert("acr_levels", &ACR_LEVELS);
-    context.insert("error", &error);
-    let (accounts, account_count) = login_page_accounts(state);
-    context.insert("users", &accounts);
-    context.insert("account_count", &account_count);
-    context.insert("scenarios", &Scenario::docs().collect::<Vec<_>>());
-    state.render("login.html", &context)
+    let pending = state.forms.pending(request, &cookie, state.clock.now());
+    let mut page = login_page::render(&state, &state.forms.seal(&pending), &acr, None)?;
+    if known_cookie.is_none() {
+        page.add_cookie(&login_page::browser_cookie(cookie, state.cookie_secure))
+            .map_err(|e| AppError::Internal(format!("cookie: {e}")))?;
+    }
+    Ok(page)
 }
 
 fn check(params: &Params) -> Result<AuthorizationRequest, RedirectError> {
@@ -178,4 +159,57 @@ fn check(params: &Params) -> Result<AuthorizationRequest, RedirectError> {
         scope: scope.to_owned(),
         acr: acr.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any query string: a checked request within the caps, or an OAuth error to send back.
+        #[test]
+        fn any_parameters_are_checked_or_refused(
+            pairs in prop::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "response_type", "scope", "state", "nonce", "prompt", "claims",
+                        "acr_values", "ui_locales", "other",
+                    ]),
+                    "\\PC{0,30}|openid|code|login none|\\{\\}",
+                ),
+                0..12,
+            ),
+            long in 0usize..3,
+        ) {
+            let mut pairs: Vec<(String, String)> =
+                pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            if long > 0 {
+                pairs.push(("state".into(), "s".repeat(MAX_PARAM_LEN + long)));
+            }
+            let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+            let Some(params) = Params::from_query(&query) else {
+                return Ok(());
+            };
+            match check(&params) {
+                Ok(request) => {
+                    prop_assert!(request.state.len() <= MAX_PARAM_LEN);
+                    prop_assert!(request.nonce.len() <= MAX_PARAM_LEN);
+                    prop_assert!(ACR_LEVELS.contains(&request.acr.as_str()));
+                    prop_assert!(request.scope.split_ascii_whitespace().any(|s| s == "openid"));
+                }
+                Err((error, description)) => {
+                    prop_assert!(!error.is_empty() && !description.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn any_query_string_is_read_or_refused(query in "\\PC{0,200}") {
+            if let Some(params) = Params::from_query(&query) {
+                let _ = check(&params);
+            }
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! `GET /.well-known/openid-configuration` (OIDC Discovery §4) and `GET /jwks` (SPEC §5).
+//! `GET /.well-known/openid-configuration` (OIDC Discovery §4) and `GET /jwks`.
 //! The issuer is exactly the configured public URL; the hub compares it byte for byte.
 
 use actix_web::http::header::CACHE_CONTROL;

@@ -1,4 +1,4 @@
-//! `GET /session/end` (OpenID Connect RP-Initiated Logout 1.0, SPEC §5 and §4.7).
+//! `GET /session/end` (OpenID Connect RP-Initiated Logout 1.0).
 //!
 //! Everything is checked before the session is destroyed, so a refused request changes
 //! nothing: the `post_logout_redirect_uri` must be registered byte for byte (else an error page
@@ -73,7 +73,7 @@ fn check_id_token_hint(state: &AppState, hint: &str) -> Result<(), AppError> {
         hint,
         state.client.id_token_signed_response_alg,
         state.verification_keys(),
-        Some(&state.client.client_secret),
+        Some(state.client.client_secret.expose()),
     )
     .map_err(|_| AppError::InvalidIdTokenHint)?;
     let issued_here = claims.get("iss").and_then(Value::as_str) == Some(state.issuer.as_str());

@@ -1,5 +1,4 @@
-//! `POST /token` (OIDC Core §3.1.3, SPEC §5): exchanges a code for an access token and an ID
-//! token.
+//! `POST /token` (OIDC Core §3.1.3): exchanges a code for an access token and an ID token.
 //!
 //! The client authenticates with `client_secret_post` or `client_secret_basic` (one method
 //! per request, RFC 6749 §2.3); secrets are compared in constant time. Codes are taken out of
@@ -7,12 +6,17 @@
 //! carries the acr chosen in the login form and `amr ["pwd"]`, and is signed per the client's
 //! registration (HS256 with its secret by default, as FranceConnect's example IdP did).
 //!
+//! The body must be a form (RFC 6749 §4.1.3): another `Content-Type` (JSON, say) is an
+//! `invalid_request`, not a failed client authentication.
+//!
 //! Failure scenarios ([`crate::scenario`]) act here once the request is found valid: the code is
 //! then spent, and the answer is a 500, a 503, garbage, a late answer, or an ID token with one
 //! defect (signature, nonce, aud, expiry, `alg: none`, acr).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderMap, PRAGMA, RETRY_AFTER};
+use actix_web::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, PRAGMA, RETRY_AFTER,
+};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use fc_plumbing::random::{secure_eq, token};
@@ -23,7 +27,7 @@ use super::params::Params;
 use crate::error::AppError;
 use crate::scenario::{Breakdown, Scenario, lower_acr};
 use crate::state::AppState;
-use crate::store::{ACCESS_TOKEN_TTL_SECS, AccessGrant, unix_now};
+use crate::store::{ACCESS_TOKEN_TTL_SECS, AccessGrant};
 
 /// Lifetime of an ID token (`exp = iat + 60`).
 const ID_TOKEN_TTL_SECS: i64 = 60;
@@ -46,9 +50,14 @@ pub async fn token_post(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let params = Params::from_body(&body).ok_or_else(|| {
-        AppError::invalid_request("the body must be application/x-www-form-urlencoded")
-    })?;
+    let not_a_form =
+        || AppError::invalid_request("the body must be application/x-www-form-urlencoded");
+    // A JSON body sent without a Content-Type would otherwise read as one odd form field.
+    let json_like = matches!(body.trim_ascii_start().first(), Some(b'{' | b'['));
+    if !is_form(request.headers()) || json_like {
+        return Err(not_a_form());
+    }
+    let params = Params::from_body(&body).ok_or_else(not_a_form)?;
     let get = |name: &str| {
         params
             .single(name)
@@ -70,10 +79,11 @@ pub async fn token_post(
     let redirect_uri =
         get("redirect_uri")?.ok_or_else(|| AppError::invalid_request("redirect_uri is missing"))?;
 
-    let now = unix_now();
+    let now = state.clock.now();
     let grant = state
+        .stores
         .codes
-        .take(code, now)
+        .remove(&code.to_owned())
         .ok_or_else(|| AppError::invalid_grant("unknown, expired or already used code"))?;
     if grant.client_id != state.client.client_id {
         return Err(AppError::invalid_grant(
@@ -120,16 +130,19 @@ pub async fn token_post(
     };
 
     let access_token = token(32);
-    state.access_tokens.insert(
-        access_token.clone(),
-        AccessGrant {
-            client_id: grant.client_id,
-            person: grant.person,
-            scenario: grant.scenario,
-            scope: grant.scope.clone(),
-        },
-        now,
-    );
+    state
+        .stores
+        .access_tokens
+        .insert(
+            access_token.clone(),
+            AccessGrant {
+                client_id: grant.client_id,
+                person: grant.person,
+                scenario: grant.scenario,
+                scope: grant.scope.clone(),
+            },
+        )
+        .map_err(|e| AppError::Internal(format!("access token store: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
@@ -148,7 +161,7 @@ const OTHER_AUDIENCE: &str = "un-autre-client";
 fn sign(state: &AppState, claims: &IdTokenClaims<'_>) -> Result<String, AppError> {
     let signer = state.keys.signer(
         state.client.id_token_signed_response_alg,
-        &state.client.client_secret,
+        state.client.client_secret.expose(),
     );
     fc_plumbing::jose::sign_jwt(&signer, claims).map_err(|e| AppError::OAuth {
         status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -217,6 +230,18 @@ pub async fn breakdown_response(
     }
 }
 
+/// Whether the body is announced as a form (or not announced at all, as some clients do).
+fn is_form(headers: &HeaderMap) -> bool {
+    match headers.get(CONTENT_TYPE).map(|v| v.to_str()) {
+        None => true,
+        Some(Ok(value)) => value.split(';').next().is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        }),
+        Some(Err(_)) => false,
+    }
+}
+
 /// Checks the client's credentials, from the `Authorization: Basic` header or the body.
 fn authenticate_client(
     state: &AppState,
@@ -262,7 +287,7 @@ fn authenticate_client(
         }
     };
     let id_ok = secure_eq(&client_id, &client.client_id);
-    let secret_ok = secure_eq(&secret, &client.client_secret);
+    let secret_ok = client.client_secret.matches(&secret);
     if id_ok && secret_ok {
         Ok(())
     } else {
@@ -316,6 +341,36 @@ mod tests {
         assert_eq!(break_signature("h.p.Abc"), "h.p.Bbc");
         assert_eq!(break_signature("h.p.xyz"), "h.p.Ayz");
         assert_eq!(break_signature("h.p."), "h.p.A");
+    }
+
+    proptest::proptest! {
+        /// Any header value: credentials or `None`, never a panic; and any credentials encoded as
+        /// RFC 6749 §2.3.1 says come back unchanged.
+        #[test]
+        fn basic_headers_are_parsed_or_refused(
+            header in "\\PC{0,80}",
+            id in "\\PC{0,20}",
+            secret in "\\PC{0,20}",
+        ) {
+            let _ = parse_basic(&header);
+            let _ = form_decode(&header);
+            let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let value = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{}:{}", encode(&id), encode(&secret)))
+            );
+            proptest::prop_assert_eq!(parse_basic(&value), Some((id, secret)));
+        }
+
+        #[test]
+        fn any_form_body_is_read_or_refused(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            if let Some(params) = Params::from_body(&body) {
+                for name in ["grant_type", "code", "redirect_uri", "client_id", "client_secret"] {
+                    let _ = params.single(name);
+                }
+            }
+        }
     }
 
     #[test]

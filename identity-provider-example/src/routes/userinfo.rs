@@ -1,11 +1,10 @@
-//! `GET /userinfo` (OIDC Core §5.3, SPEC §5): the person's claims as plain JSON, filtered by
+//! `GET /userinfo` (OIDC Core §5.3): the person's claims as plain JSON, filtered by
 //! the scopes granted (`openid profile email birth` from the hub gives every claim it needs).
 //! Any problem with the bearer token is the same 401 `invalid_token` (RFC 6750 §3.1). The claims
 //! are those copied at login time. Failure scenarios ([`crate::scenario`]) act once the token is
 //! found valid: 500, 503, garbage, a late answer, or claims with one defect (no `sub`, another
 //! `sub`, no `email`, a `birthcountry` that is not a COG code).
 
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use serde_json::json;
@@ -15,24 +14,17 @@ use super::token::breakdown_response;
 use crate::error::AppError;
 use crate::scenario::{BAD_BIRTH_COUNTRY, Scenario};
 use crate::state::AppState;
-use crate::store::unix_now;
 use crate::users::claims_for_scope;
 
 pub async fn userinfo_get(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or(AppError::InvalidToken)?;
+    let token = super::bearer(&request).ok_or(AppError::InvalidToken)?;
     let grant = state
+        .stores
         .access_tokens
-        .get(token, unix_now())
+        .get(&token.to_owned())
         .ok_or(AppError::InvalidToken)?;
     let mut claims = claims_for_scope(&grant.person.claims, &grant.scope);
     match grant.scenario {

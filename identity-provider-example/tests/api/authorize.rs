@@ -19,8 +19,7 @@ async fn authorize_shows_the_login_form_with_the_requested_acr_selected() {
     assert!(page.contains(r#"<option value="eidas1">"#));
     assert!(page.contains("Valider") && page.contains("Retour"));
     assert!(page.contains(r#"href="/users""#));
-    assert!(!hidden(&page, "csrf_token").is_empty());
-    assert!(!hidden(&page, "interaction_id").is_empty());
+    assert!(!hidden(&page, "pending").is_empty());
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The "custom identity" form of the login page (SPEC §5): a one-off person typed by the tester.
+//! The "custom identity" form of the login page: a one-off person typed by the tester.
 
 use reqwest::StatusCode;
 
@@ -19,10 +19,7 @@ fn custom_fields<'a>(acr: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 async fn post_custom(idp: &TestIdp, page: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form = vec![
-        ("interaction_id", hidden(page, "interaction_id")),
-        ("csrf_token", hidden(page, "csrf_token")),
-    ];
+    let mut form = vec![("pending", hidden(page, "pending"))];
     form.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
     idp.browser
         .post(idp.url("/login/custom"))
@@ -97,20 +94,20 @@ async fn the_custom_form_obeys_the_interaction_rules() {
     let again_2 = response.text().await.unwrap();
     assert!(again_2.contains("trop long"));
 
-    // The first page's CSRF token was spent.
-    let stale = post_custom(&idp, &page, &custom_fields("eidas1", "")).await;
-    assert_error_page(stale, StatusCode::BAD_REQUEST, "interaction_expired").await;
-
+    // Refused attempts leave the form usable; a login spends it, in every copy of the page.
     let other_browser = new_browser();
     let response = other_browser
         .post(idp.url("/login/custom"))
         .form(&[
-            ("interaction_id", hidden(&again_2, "interaction_id")),
-            ("csrf_token", hidden(&again_2, "csrf_token")),
+            ("pending", hidden(&again_2, "pending")),
             ("acr", "eidas1".into()),
         ])
         .send()
         .await
         .unwrap();
     assert_error_page(response, StatusCode::BAD_REQUEST, "interaction_expired").await;
+    let response = post_custom(&idp, &again_2, &custom_fields("eidas1", "")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let stale = post_custom(&idp, &page, &custom_fields("eidas1", "")).await;
+    assert_error_page(stale, StatusCode::BAD_REQUEST, "interaction_expired").await;
 }

@@ -38,6 +38,8 @@ pub fn temp_dir() -> TempDir {
 
 pub struct TestIdp {
     pub base: String,
+    /// The stores' usage against their budgets.
+    pub memory: identity_provider_example::Memory,
     /// Notified at each reload of the users folders.
     pub reload_events:
         tokio::sync::watch::Receiver<identity_provider_example::reload::ReloadStatus>,
@@ -76,13 +78,31 @@ pub async fn spawn_with(mut config: Config) -> TestIdp {
     assert_eq!(application.port(), port);
     let handle = application.handle();
     let reload_events = application.reload_events();
+    let memory = application.memory();
     tokio::spawn(application.run_until_stopped());
     TestIdp {
         base: format!("http://127.0.0.1:{port}"),
+        memory,
         reload_events,
         browser: new_browser(),
         handle,
     }
+}
+
+/// The IdP on a manual clock, and the clock's hand.
+pub async fn spawn_with_clock(mut config: Config) -> (TestIdp, fc_plumbing::ManualClock) {
+    let (clock, hand) = fc_plumbing::Clock::manual();
+    config.clock = clock;
+    (spawn_with(config).await, hand)
+}
+
+pub const ADMIN_TOKEN: &str = "admin-token-of-the-tests-0123456789";
+
+/// The IdP with its admin API on.
+pub async fn spawn_with_admin() -> TestIdp {
+    let mut config = Config::local();
+    config.admin_token = Some(ADMIN_TOKEN.into());
+    spawn_with(config).await
 }
 
 pub fn new_browser() -> reqwest::Client {
@@ -145,10 +165,7 @@ impl TestIdp {
 
     /// Posts the login form of `page` with `fields` added.
     pub async fn post_login(&self, page: &str, fields: &[(&str, &str)]) -> Response {
-        let mut form = vec![
-            ("interaction_id", hidden(page, "interaction_id")),
-            ("csrf_token", hidden(page, "csrf_token")),
-        ];
+        let mut form = vec![("pending", hidden(page, "pending"))];
         form.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
         self.browser
             .post(self.url("/login"))

@@ -3,11 +3,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-/// The page without its (fresh, random) CSRF token, to compare two answers.
-fn without_csrf(page: &str) -> String {
-    page.replace(&hidden(page, "csrf_token"), "CSRF")
-}
-
 #[tokio::test]
 async fn wrong_password_and_unknown_user_get_the_same_answer_and_no_code() {
     let idp = spawn().await;
@@ -28,7 +23,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer_and_no_code() {
     assert!(location(&unknown_user).is_none());
     assert!(!sets_session_cookie(&unknown_user));
     let second = unknown_user.text().await.unwrap();
-    assert_eq!(without_csrf(&first), without_csrf(&second));
+    assert_eq!(first, second);
 
     let home = idp.get("/").await.text().await.unwrap();
     assert!(home.contains("Aucune session ouverte"), "{home}");
@@ -52,14 +47,59 @@ async fn a_consumed_interaction_cannot_be_replayed() {
 }
 
 #[tokio::test]
-async fn a_csrf_token_is_single_use() {
+async fn failed_attempts_keep_the_form_and_a_login_spends_every_copy() {
     let idp = spawn().await;
     let page = idp.login_page().await;
     let failed = idp.login(&page, "3_melaine", "wrong", "eidas1").await;
     assert_eq!(failed.status(), StatusCode::OK);
-    // The first page's token was used by the failed attempt.
+    let again = failed.text().await.unwrap();
+    assert_eq!(hidden(&again, "pending"), hidden(&page, "pending"));
+    let ok = idp.login(&again, "3_melaine", "123", "eidas1").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     let stale = idp.login(&page, "3_melaine", "123", "eidas1").await;
     assert_error_page(stale, StatusCode::BAD_REQUEST, "interaction_expired").await;
+}
+
+/// A form whose pending authorization was altered (here: another redirect_uri pasted in) is
+/// refused: the field is signed.
+#[tokio::test]
+async fn an_altered_form_is_refused() {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let idp = spawn().await;
+    let page = idp.login_page().await;
+    let sealed = hidden(&page, "pending");
+    let (payload, tag) = sealed.split_once('.').unwrap();
+    let json = String::from_utf8(engine.decode(payload).unwrap()).unwrap();
+    assert!(json.contains(REDIRECT_URI), "{json}");
+    let forged = json.replace(REDIRECT_URI, "https://evil.example/cb");
+    let forged = format!("{}.{tag}", engine.encode(forged));
+    let response = idp
+        .browser
+        .post(idp.url("/login"))
+        .form(&[
+            ("pending", forged.as_str()),
+            ("login", "3_melaine"),
+            ("password", "123"),
+            ("acr", "eidas1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_error_page(response, StatusCode::BAD_REQUEST, "interaction_expired").await;
+}
+
+/// Forms expire after 10 minutes (the clock is moved, not waited for).
+#[tokio::test]
+async fn a_form_expires_after_ten_minutes() {
+    let (idp, clock) = spawn_with_clock(Config::local()).await;
+    let page = idp.login_page().await;
+    clock.advance_secs(599);
+    let failed = idp.login(&page, "3_melaine", "wrong", "eidas1").await;
+    assert_eq!(failed.status(), StatusCode::OK, "still usable at 9:59");
+    clock.advance_secs(1);
+    let late = idp.login(&page, "3_melaine", "123", "eidas1").await;
+    assert_error_page(late, StatusCode::BAD_REQUEST, "interaction_expired").await;
 }
 
 #[tokio::test]
@@ -70,8 +110,7 @@ async fn the_form_only_works_in_the_browser_that_opened_it() {
     let response = other_browser
         .post(idp.url("/login"))
         .form(&[
-            ("interaction_id", hidden(&page, "interaction_id")),
-            ("csrf_token", hidden(&page, "csrf_token")),
+            ("pending", hidden(&page, "pending")),
             ("login", "3_melaine".into()),
             ("password", "123".into()),
             ("acr", "eidas1".into()),

@@ -116,3 +116,62 @@ async fn missing_authentication_and_bad_requests_are_oauth_errors() {
         .await;
     assert_oauth_error(twice, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
+
+#[tokio::test]
+async fn a_json_body_is_an_invalid_request_not_a_client_error() {
+    let idp = spawn().await;
+    let code = idp.code_for_melaine("eidas1").await;
+    let body = serde_json::json!({
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+    });
+    let response = idp
+        .browser
+        .post(idp.url("/token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    // The same JSON sent without a Content-Type is not a form either.
+    let response = idp
+        .browser
+        .post(idp.url("/token"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    // The code was not spent by the refused requests.
+    let ok = idp
+        .token(&code, REDIRECT_URI, ClientAuth::Post, CLIENT_SECRET)
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn codes_expire_after_30_seconds_and_access_tokens_after_60() {
+    let (idp, clock) = spawn_with_clock(identity_provider_example::Config::local()).await;
+    let late_code = idp.code_for_melaine("eidas1").await;
+    clock.advance_secs(30);
+    let late = idp
+        .token(&late_code, REDIRECT_URI, ClientAuth::Post, CLIENT_SECRET)
+        .await;
+    assert_oauth_error(late, StatusCode::BAD_REQUEST, "invalid_grant").await;
+
+    let code = idp.code_for_melaine("eidas1").await;
+    clock.advance_secs(29);
+    let body = json(
+        idp.token(&code, REDIRECT_URI, ClientAuth::Post, CLIENT_SECRET)
+            .await,
+    )
+    .await;
+    let access_token = body["access_token"].as_str().unwrap();
+    clock.advance_secs(59);
+    assert_eq!(idp.userinfo(access_token).await.status(), StatusCode::OK);
+    clock.advance_secs(1);
+    assert_eq!(
+        idp.userinfo(access_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -1,6 +1,6 @@
 //! `fc-microbench`: the per-request costs that matter, in a release build — signing an ID token
-//! per algorithm, verifying one, the pairwise sub (SPEC §4.11), loading 10 000 IdP users (SPEC §3),
-//! and rendering the mire (SPEC §4.3) over HTTP against the in-process demo.
+//! per algorithm, verifying one, the pairwise sub, loading 10 000 IdP users,
+//! and rendering the mire over HTTP against the in-process demo.
 
 use std::process::ExitCode;
 
@@ -17,7 +17,7 @@ const SECRET: &str = "a970fc88b3111fcfdce515c2ee03488d8a349e5379a3ba2aa48c225dce
 fn jose() -> anyhow::Result<Vec<Timing>> {
     let keys = KeySet::generate("bench")?;
     let jwks = parse_jwks(&keys.jwks())?;
-    // An ID token as the hub issues it (SPEC §4.6): same claims, realistic sizes.
+    // An ID token as the hub issues it : same claims, realistic sizes.
     let claims = json!({
         "iss": "http://localhost:8000/api/v2",
         "sub": "4d327dd1e427daf4d50296ab71d6f3fc82ccc40742943521d42cb2bae4df41afv1",

@@ -1,10 +1,10 @@
-//! The test people of the IdP, read from CSV files (SPEC §3, claims of SPEC §5).
+//! The test people of the IdP, read from CSV files, and the claims they give.
 //!
 //! The format is FranceConnect's `identity-provider-example/database.csv`, so its files (and the
 //! header-less partner files of its `data/` folder) drop in unchanged. Every `*.csv` file of the
 //! users folder(s) is read in file-name order into one `HashMap` keyed by `identifiant`
-//! ([`crate::reload`] reads the folders again when a file changes). Choices where SPEC §3 is
-//! silent:
+//! ([`crate::reload`] reads the folders again when a file changes). Choices made where
+//! FranceConnect's files leave room:
 //! - two layouts are recognised from the header line: FranceConnect's `database.csv` one
 //!   ([`COLUMNS`]) and the one of FranceConnect's current mock IdP
 //!   (`login,password,family_name,…`, see [`MOCK_COLUMNS`]); names are compared after trimming and
@@ -14,9 +14,10 @@
 //!   column (a trailing comma, a partner's extra column); a missing *required* column
 //!   ([`REQUIRED`]) or a column named twice is an error, and so is a row with fewer cells than
 //!   columns, because the cells after a missing one would land in the wrong claims;
-//! - cell values are not validated (an empty family name, a birth country that is not a COG code…):
-//!   FranceConnect's own files hold such people on purpose, to see the hub refuse them. Only an
-//!   empty `identifiant` is an error, as nobody could log in with it;
+//! - identity values are not validated (an empty family name, a birth country that is not a COG
+//!   code…): FranceConnect's own files hold such people on purpose, to see the hub refuse them.
+//!   An empty login or password, a control character in a login and an over-long value are errors
+//!   ([`row::validate`], the one validation the admin API uses too);
 //! - one person per line (as in FranceConnect's files): blank lines are skipped, and so are lines
 //!   starting with `#`, even after spaces;
 //! - errors name the file, line and column but never echo a cell (it could be a password).
@@ -25,8 +26,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use fc_plumbing::Secret;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+
+mod csv;
+pub mod row;
+
+pub use csv::{ParsedFile, parse_file};
 
 /// The columns of `database.csv`, in FranceConnect's order (also the order of header-less files).
 pub const COLUMNS: [&str; 16] = [
@@ -87,18 +94,38 @@ pub struct Place {
     pub line: u64,
 }
 
+/// The `file` of people added through the admin API (their `line` is 0).
+pub const ADMIN_API: &str = "API d'administration";
+
+impl Place {
+    /// Where a person added through the admin API comes from.
+    pub fn admin_api() -> Self {
+        Self {
+            file: ADMIN_API.to_owned(),
+            line: 0,
+        }
+    }
+
+    pub fn is_admin_api(&self) -> bool {
+        self.line == 0 && self.file == ADMIN_API
+    }
+}
+
 impl fmt::Display for Place {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_admin_api() {
+            return f.write_str(ADMIN_API);
+        }
         write!(f, "{}:{}", self.file, self.line)
     }
 }
 
-/// One test person. `Debug` leaves the password out so a stray log line cannot leak it.
-#[derive(Clone)]
+/// One test person. The password is a [`Secret`]: a stray log line of a person cannot leak it.
+#[derive(Clone, Debug)]
 pub struct User {
     pub id: String,
     pub identifiant: String,
-    password: String,
+    password: Secret,
     pub nom_de_naissance: String,
     pub nom_d_usage: String,
     pub prenoms: String,
@@ -113,16 +140,6 @@ pub struct User {
     pub adresse_code_postal: String,
     pub adresse_voie: String,
     pub place: Place,
-}
-
-impl fmt::Debug for User {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User")
-            .field("identifiant", &self.identifiant)
-            .field("sub", &self.sub())
-            .field("place", &self.place)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Claims a scope releases at `/userinfo`: the OIDC standard scopes plus FranceConnect's `birth`,
@@ -189,12 +206,12 @@ impl User {
 
     /// The password in clear, for the test accounts page only (these people are fictitious).
     pub fn password(&self) -> &str {
-        &self.password
+        self.password.expose()
     }
 
     /// Constant-time password check (the passwords are in clear: this is a demo).
     pub fn password_matches(&self, candidate: &str) -> bool {
-        fc_plumbing::random::secure_eq(&self.password, candidate)
+        self.password.matches(candidate)
     }
 
     /// Every claim of this person; empty cells are left out.
@@ -284,7 +301,7 @@ pub fn claims_for_scope(claims: &Map<String, Value>, scope: &str) -> Map<String,
         .collect()
 }
 
-/// Who logged in: a person of the CSV files or a one-off custom identity (SPEC §5).
+/// Who logged in: a person of the CSV files or a one-off custom identity.
 #[derive(Debug, Clone)]
 pub struct Person {
     /// The login typed in the form (`identité personnalisée` for a custom identity).
@@ -313,11 +330,9 @@ pub struct CustomIdentity {
 pub const CUSTOM_LOGIN: &str = "identité personnalisée";
 
 impl CustomIdentity {
-    /// The one-off person. Values are not validated (seeing the hub refuse a bad identity is the
-    /// point of the form); the sub is the hex SHA-256 of the pivot fields, so typing the same
-    /// identity again gives the same sub, as for a real account.
-    pub fn person(&self) -> Person {
-        let fields = [
+    /// Each claim name with its typed value.
+    pub fn fields(&self) -> [(&'static str, &String); 8] {
+        [
             ("given_name", &self.given_name),
             ("family_name", &self.family_name),
             ("preferred_username", &self.preferred_username),
@@ -326,7 +341,14 @@ impl CustomIdentity {
             ("birthplace", &self.birthplace),
             ("birthcountry", &self.birthcountry),
             ("email", &self.email),
-        ];
+        ]
+    }
+
+    /// The one-off person. Values are not validated (seeing the hub refuse a bad identity is the
+    /// point of the form); the sub is the hex SHA-256 of the pivot fields, so typing the same
+    /// identity again gives the same sub, as for a real account.
+    pub fn person(&self) -> Person {
+        let fields = self.fields();
         let mut hasher = Sha256::new();
         hasher.update(b"custom-identity");
         for (_, value) in &fields {
@@ -482,20 +504,41 @@ impl UserDirectory {
             let parsed = parse_file(name, text)?;
             directory.notes.extend(parsed.notes);
             for user in parsed.users {
-                match directory.by_login.get(&user.identifiant) {
-                    Some(first) => directory.duplicates.push(Duplicate {
-                        identifiant: user.identifiant.clone(),
-                        kept: first.place.clone(),
-                        ignored: user.place.clone(),
-                    }),
-                    None => {
-                        directory.order.push(user.identifiant.clone());
-                        directory.by_login.insert(user.identifiant.clone(), user);
-                    }
-                }
+                directory.add(user);
             }
         }
         Ok(directory)
+    }
+
+    /// The people added through the admin API, then those of `files`: an added person wins over
+    /// a file row with the same login (the row is reported as a duplicate).
+    pub fn merged(added: &[User], files: &UserDirectory) -> Self {
+        let mut directory = Self {
+            notes: files.notes.clone(),
+            ..Self::default()
+        };
+        for user in added.iter().chain(files.iter()) {
+            directory.add(user.clone());
+        }
+        directory
+            .duplicates
+            .extend(files.duplicates.iter().cloned());
+        directory
+    }
+
+    /// Adds `user` unless its login is taken (the first one stays; the other is a duplicate).
+    fn add(&mut self, user: User) {
+        match self.by_login.get(&user.identifiant) {
+            Some(first) => self.duplicates.push(Duplicate {
+                identifiant: user.identifiant.clone(),
+                kept: first.place.clone(),
+                ignored: user.place.clone(),
+            }),
+            None => {
+                self.order.push(user.identifiant.clone());
+                self.by_login.insert(user.identifiant.clone(), user);
+            }
+        }
     }
 
     pub fn get(&self, identifiant: &str) -> Option<&User> {
@@ -533,273 +576,6 @@ impl UserDirectory {
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
-}
-
-/// The people of one file, and what was ignored in it.
-#[derive(Debug, Default)]
-pub struct ParsedFile {
-    pub users: Vec<User>,
-    pub notes: Vec<String>,
-}
-
-/// Parses one file. `name` only serves error messages and [`Place`]s.
-///
-/// The format has one person per line, so the file is cut into lines here and each line is
-/// read as one CSV record (quotes still work inside a line). This gives the exact line number
-/// an editor shows, which the csv reader's own counting does not (it skips blank lines).
-pub fn parse_file(name: &str, text: &str) -> Result<ParsedFile, UsersError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // One entry per cell of a row: the column it fills, or `None` for an ignored column.
-    let mut header: Vec<Option<&'static str>> = COLUMNS.iter().copied().map(Some).collect();
-    let mut positions = Positions::of(&header);
-    let mut first_line = true;
-    let mut parsed = ParsedFile::default();
-    let mut extra_cells_lines = Vec::new();
-    let mut lines = LineReader::new();
-    for (index, raw) in text.lines().enumerate() {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let place = Place {
-            file: name.to_owned(),
-            line: index as u64 + 1,
-        };
-        let record = lines.read(raw).map_err(|e| UsersError::Csv {
-            file: place.file.clone(),
-            line: place.line,
-            problem: csv_problem(&e),
-        })?;
-        if std::mem::take(&mut first_line) && looks_like_header(record) {
-            let (columns, ignored) = parse_header(record, &place)?;
-            header = columns;
-            positions = Positions::of(&header);
-            if !ignored.is_empty() {
-                parsed.notes.push(format!(
-                    "{name}, line {}: unknown columns ignored: {}",
-                    place.line,
-                    ignored.join(", ")
-                ));
-            }
-            continue;
-        }
-        if record.len() > header.len() {
-            extra_cells_lines.push(place.line.to_string());
-        }
-        parsed
-            .users
-            .push(parse_row(record, &header, &positions, place)?);
-    }
-    if !extra_cells_lines.is_empty() {
-        parsed.notes.push(format!(
-            "{name}: cells after column {} ignored on line(s) {}",
-            header.len(),
-            extra_cells_lines.join(", ")
-        ));
-    }
-    Ok(parsed)
-}
-
-/// Reads one line as one CSV record, with a single `csv` reader for the whole file.
-///
-/// Building a `csv` reader compiles its parsing automaton (`csv_core::ReaderBuilder::build`):
-/// done once per line, that was two thirds of the loading time (≈ 40 µs per person). The reader
-/// is therefore kept and pointed at each line in turn; as the reader only ever sees one line,
-/// quotes, trimming and a stray `\r` behave exactly as with a fresh reader per line.
-struct LineReader<'a> {
-    reader: csv::Reader<std::io::Cursor<&'a [u8]>>,
-    record: csv::StringRecord,
-}
-
-impl<'a> LineReader<'a> {
-    fn new() -> Self {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(std::io::Cursor::new(&[][..]));
-        // Known (empty) headers: the reader then never reads a line ahead to find them.
-        reader.set_byte_headers(csv::ByteRecord::new());
-        Self {
-            reader,
-            record: csv::StringRecord::new(),
-        }
-    }
-
-    /// The record of `line` (empty for a line the csv reader finds no record in).
-    fn read(&mut self, line: &'a str) -> Result<&csv::StringRecord, csv::Error> {
-        *self.reader.get_mut() = std::io::Cursor::new(line.as_bytes());
-        // Drops what the reader still buffers of the previous line and clears its state.
-        self.reader
-            .seek_raw(std::io::SeekFrom::Start(0), csv::Position::new())?;
-        if !self.reader.read_record(&mut self.record)? {
-            self.record.clear();
-        }
-        Ok(&self.record)
-    }
-}
-
-/// Describes a CSV error without its content (a cell could hold a password).
-fn csv_problem(error: &csv::Error) -> String {
-    match error.kind() {
-        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".into(),
-        csv::ErrorKind::Io(e) => e.to_string(),
-        _ => "unreadable record".into(),
-    }
-}
-
-/// The [`COLUMNS`] name a header cell stands for, in either layout.
-fn column_for(cell: &str) -> Option<&'static str> {
-    COLUMNS
-        .iter()
-        .copied()
-        .find(|c| c.eq_ignore_ascii_case(cell))
-        .or_else(|| {
-            MOCK_COLUMNS
-                .iter()
-                .find(|(mock, _)| mock.eq_ignore_ascii_case(cell))
-                .map(|(_, column)| *column)
-        })
-}
-
-/// A first line naming the login or password column, in either layout, is a header. (A person
-/// whose login is literally `identifiant` or `login` would be taken for one: nobody is.)
-fn looks_like_header(record: &csv::StringRecord) -> bool {
-    record.iter().any(|cell| {
-        ["identifiant", "motDePasse", "login", "password"]
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(cell))
-    })
-}
-
-/// The columns of a header line, in its order, and the names it ignored.
-fn parse_header(
-    record: &csv::StringRecord,
-    place: &Place,
-) -> Result<(Vec<Option<&'static str>>, Vec<String>), UsersError> {
-    let error = |column: usize, name: &str, problem: String| UsersError::Row {
-        file: place.file.clone(),
-        line: place.line,
-        column,
-        name: name.to_owned(),
-        problem,
-    };
-    let mut header = Vec::with_capacity(record.len());
-    let mut ignored = Vec::new();
-    for (index, cell) in record.iter().enumerate() {
-        let known = column_for(cell);
-        if let Some(known) = known
-            && header.contains(&Some(known))
-        {
-            return Err(error(
-                index + 1,
-                known,
-                "column named twice in the header".into(),
-            ));
-        }
-        if known.is_none() {
-            ignored.push(format!("{cell:?}"));
-        }
-        header.push(known);
-    }
-    if let Some(missing) = REQUIRED.iter().find(|c| !header.contains(&Some(**c))) {
-        return Err(error(
-            header.len() + 1,
-            missing,
-            "required column missing from the header".into(),
-        ));
-    }
-    Ok((header, ignored))
-}
-
-/// Where each of the [`COLUMNS`] sits in a row (same order as [`COLUMNS`]), computed once per
-/// header rather than searched for each cell of each row.
-struct Positions([Option<usize>; COLUMNS.len()]);
-
-impl Positions {
-    fn of(header: &[Option<&'static str>]) -> Self {
-        Self(COLUMNS.map(|name| header.iter().position(|h| *h == Some(name))))
-    }
-
-    fn get(&self, name: &str) -> Option<usize> {
-        COLUMNS
-            .iter()
-            .position(|c| *c == name)
-            .and_then(|i| self.0.get(i).copied().flatten())
-    }
-}
-
-fn parse_row(
-    record: &csv::StringRecord,
-    header: &[Option<&'static str>],
-    positions: &Positions,
-    place: Place,
-) -> Result<User, UsersError> {
-    let error = |column: usize, name: &str, problem: String| UsersError::Row {
-        file: place.file.clone(),
-        line: place.line,
-        column,
-        name: name.to_owned(),
-        problem,
-    };
-    let found = record.len();
-    if found < header.len() {
-        let name = header
-            .get(found)
-            .copied()
-            .flatten()
-            .unwrap_or("ignored column");
-        return Err(error(
-            found + 1,
-            name,
-            format!("missing cell ({found} columns instead of {})", header.len()),
-        ));
-    }
-    // Indexed like COLUMNS: the cell of each column, empty when the header lacks it.
-    let cells: [&str; COLUMNS.len()] = positions
-        .0
-        .map(|i| i.and_then(|i| record.get(i)).unwrap_or_default());
-    let [
-        id,
-        identifiant,
-        password,
-        nom_de_naissance,
-        nom_d_usage,
-        prenoms,
-        genre,
-        email,
-        telephone,
-        date_de_naissance,
-        code_postal_lieu_de_naissance,
-        code_pays_de_naissance,
-        adresse_pays,
-        adresse_ville,
-        adresse_code_postal,
-        adresse_voie,
-    ] = cells;
-    if identifiant.is_empty() {
-        let column = positions.get("identifiant").unwrap_or(1) + 1;
-        return Err(error(column, "identifiant", "empty login".into()));
-    }
-    Ok(User {
-        id: id.to_owned(),
-        identifiant: identifiant.to_owned(),
-        password: password.to_owned(),
-        nom_de_naissance: nom_de_naissance.to_owned(),
-        nom_d_usage: nom_d_usage.to_owned(),
-        prenoms: prenoms.to_owned(),
-        genre: genre.to_owned(),
-        email: email.to_owned(),
-        telephone: telephone.to_owned(),
-        date_de_naissance: date_de_naissance.to_owned(),
-        code_postal_lieu_de_naissance: code_postal_lieu_de_naissance.to_owned(),
-        code_pays_de_naissance: code_pays_de_naissance.to_owned(),
-        adresse_pays: adresse_pays.to_owned(),
-        adresse_ville: adresse_ville.to_owned(),
-        adresse_code_postal: adresse_code_postal.to_owned(),
-        adresse_voie: adresse_voie.to_owned(),
-        place,
-    })
 }
 
 #[cfg(test)]
@@ -971,6 +747,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 2, column 16 (adresseVoie)"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_password_or_login_is_refused_with_its_file_and_line() {
+        let no_password = "7,7_leo,,PETIT,,Léo,male,,,2000-01-01,,99100,,,,";
+        let err = one("bad.csv", &format!("{HEADER}\n{MELAINE}\n{no_password}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad.csv, line 3, column 3 (motDePasse)"),
+            "{err}"
+        );
+        assert!(err.contains("empty password"), "{err}");
+        // Header-less partner files too, and an empty login.
+        let err = one("partner.csv", &format!("{MELAINE}\n{no_password}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("partner.csv, line 2, column 3"), "{err}");
+        let no_login = "7,,pw,PETIT,,Léo,male,,,2000-01-01,,99100,,,,";
+        let err = one("bad.csv", &format!("{HEADER}\n{no_login}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2, column 2 (identifiant): empty login"),
+            "{err}"
+        );
+        // The mock layout names the password column `password`: same rule, its own position.
+        let mock = "login,password,family_name,given_name,gender,birthdate,birthcountry\nx,,N,P,male,2000-01-01,99100\n";
+        let err = one("mock.csv", mock).unwrap_err().to_string();
+        assert!(
+            err.contains("mock.csv, line 2, column 2 (motDePasse)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_overlong_value_is_refused_with_its_column() {
+        let long = MELAINE.replace("Sarcelles", &"S".repeat(1025));
+        let err = one("a.csv", &long).unwrap_err().to_string();
+        assert!(err.contains("line 1, column 14 (adresseVille)"), "{err}");
+    }
+
+    #[test]
+    fn added_people_come_first_and_win_over_file_rows() {
+        let files = one("a.csv", &format!("{HEADER}\n{MELAINE}\n{ABROAD}\n")).unwrap();
+        let mut added = files.get("3_melaine").unwrap().clone();
+        added.place = Place::admin_api();
+        added.nom_de_naissance = "AJOUTEE".into();
+        let merged = UserDirectory::merged(&[added], &files);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged.get("3_melaine").unwrap().nom_de_naissance, "AJOUTEE");
+        assert_eq!(merged.iter().next().unwrap().place.to_string(), ADMIN_API);
+        assert_eq!(merged.duplicates()[0].ignored.to_string(), "a.csv:2");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The data provider's records and identity reconciliation (SPEC §3 "DP records", §6 step 4).
+//! The data provider's records and identity reconciliation (the DP's side of FranceConnect's data
+//! flow: find the person the hub vouches for, then answer their data).
 //!
 //! Like the real "API Impôt particulier", the DP does not know the FranceConnect `sub`: it finds
 //! the taxpayer from the identité pivot the hub vouches for. Both sides are reduced to a
@@ -7,10 +8,12 @@
 //! country — and exactly one record must share it. Several records with the same key (a real risk
 //! once accents are gone: LEFÈVRE Hélène / LEFEVRE Helene) are refused rather than guessed.
 //!
-//! The CSV (`fixtures/dp/dgfip.csv`) has a header line, `#` comment lines and trimmed cells; it is
-//! read once at startup and any bad row stops the program with the file and line.
+//! Records come from CSV files in two layouts ([`load`]: this demo's own, and FranceConnect's
+//! `data-provider-example/database.csv` read unchanged) and from the admin API; all of them go
+//! through [`record_from_cells`], the one validation of a record. Records are keyed by SPI (the
+//! tax number), unique across files.
 
-use std::io::Read;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -18,7 +21,11 @@ use serde_json::Number;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// The columns of the records file, in the order the fixture uses (order is free; names are not).
+pub mod api;
+pub mod load;
+
+/// The columns of this demo's records file, in the order the fixture uses (order is free; names
+/// are not). Every record, whatever its source, is first written as these cells.
 pub const COLUMNS: [&str; 20] = [
     "spi",
     "nomNaissance",
@@ -42,6 +49,15 @@ pub const COLUMNS: [&str; 20] = [
     "cnamPaiementsIj",
 ];
 
+/// A record's values, indexed like [`COLUMNS`] (empty when absent).
+pub type Cells<'a> = [&'a str; COLUMNS.len()];
+
+/// Longest value of a cell, in characters.
+pub const MAX_CELL_CHARS: usize = 1024;
+
+/// Where records added through the admin API come from.
+pub const ADMIN_API: &str = "API d'administration";
+
 #[derive(Debug, thiserror::Error)]
 pub enum RecordsError {
     #[error("cannot read {}: {source}", .path.display())]
@@ -58,6 +74,13 @@ pub enum RecordsError {
         line: u64,
         reason: String,
     },
+}
+
+/// What is wrong with one value of a record: its column (a [`COLUMNS`] name) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellProblem {
+    pub column: &'static str,
+    pub problem: String,
 }
 
 /// People in charge ("personnes à charge"), total and by kind.
@@ -78,7 +101,7 @@ pub struct TaxAddress {
     pub city: Option<String>,
 }
 
-/// One line of the records file.
+/// One taxpayer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub spi: String,
@@ -96,11 +119,13 @@ pub struct Record {
     pub dependants: Dependants,
     pub address: TaxAddress,
     pub cnam_paiements_ij: Option<Number>,
+    /// Where the record comes from: `file:line`, or [`ADMIN_API`].
+    pub source: String,
     key: MatchKey,
 }
 
 /// What a record and an identity are compared on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MatchKey {
     pub first_given_name: String,
     pub birth_name: String,
@@ -133,25 +158,38 @@ pub enum Reconciliation<'a> {
     Unusable(String),
 }
 
-/// All records, loaded once.
+/// A set of records, unique by SPI, indexed by [`MatchKey`].
 #[derive(Debug, Clone, Default)]
 pub struct Records {
     rows: Vec<Record>,
+    by_key: HashMap<MatchKey, Vec<usize>>,
+    by_spi: HashMap<String, usize>,
 }
 
 impl Records {
+    /// The records of one file, in either layout ([`load`]).
     pub fn load(path: &Path) -> Result<Self, RecordsError> {
-        let file = std::fs::File::open(path).map_err(|source| RecordsError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_reader(file, path)
+        Self::load_all(&[path.to_owned()])
     }
 
-    /// Parses CSV from `reader`; `origin` only names the source in errors.
-    pub fn from_reader(mut reader: impl Read, origin: &Path) -> Result<Self, RecordsError> {
-        // Read whole (a small file) so error lines can be counted from byte offsets: the csv
-        // crate's own line numbers skip `#` comment lines.
+    /// The records of several files; an SPI may appear once in all of them.
+    pub fn load_all(paths: &[PathBuf]) -> Result<Self, RecordsError> {
+        let mut records = Self::default();
+        for path in paths {
+            let text = std::fs::read(path).map_err(|source| RecordsError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+            load::read(&text, path, &mut records)?;
+        }
+        Ok(records)
+    }
+
+    /// Parses CSV text in either layout; `origin` names the source in errors.
+    pub fn from_reader(
+        mut reader: impl std::io::Read,
+        origin: &Path,
+    ) -> Result<Self, RecordsError> {
         let mut text = Vec::new();
         reader
             .read_to_end(&mut text)
@@ -159,54 +197,61 @@ impl Records {
                 path: origin.to_owned(),
                 source,
             })?;
-        let line_at = |position: Option<&csv::Position>| -> u64 {
-            let offset = position.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
-            let before = text.get(..offset).unwrap_or(&text);
-            let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
-            // The offset is where the reader resumed, before the comment and blank lines that
-            // precede the record.
-            let after = text.get(offset..).unwrap_or_default();
-            let skipped = after
-                .split(|&b| b == b'\n')
-                .take_while(|l| l.first() == Some(&b'#') || l.iter().all(u8::is_ascii_whitespace))
-                .count() as u64;
-            line + skipped
-        };
-        let row_error = |position: Option<&csv::Position>, reason: String| RecordsError::Row {
-            path: origin.to_owned(),
-            line: line_at(position),
-            reason,
-        };
+        let mut records = Self::default();
+        load::read(&text, origin, &mut records)?;
+        Ok(records)
+    }
 
-        let mut csv = csv::ReaderBuilder::new()
-            .comment(Some(b'#'))
-            .trim(csv::Trim::All)
-            .has_headers(true)
-            .from_reader(text.as_slice());
-        let header_error = |reason: String| RecordsError::Header {
-            path: origin.to_owned(),
-            reason,
-        };
-        let headers = csv
-            .headers()
-            .map_err(|e| header_error(e.to_string()))?
-            .clone();
-        let mut index = [0usize; COLUMNS.len()];
-        for (slot, name) in index.iter_mut().zip(COLUMNS) {
-            *slot = headers
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| header_error(format!("missing column {name:?}")))?;
+    /// Adds `record`; refused (with where the SPI already is) when its SPI is taken.
+    fn push(&mut self, record: Record) -> Result<(), String> {
+        if let Some(&existing) = self.by_spi.get(&record.spi) {
+            let source = self.rows.get(existing).map_or("?", |r| r.source.as_str());
+            return Err(format!("SPI {} is already used ({source})", record.spi));
         }
+        let index = self.rows.len();
+        self.by_spi.insert(record.spi.clone(), index);
+        self.by_key
+            .entry(record.key.clone())
+            .or_default()
+            .push(index);
+        self.rows.push(record);
+        Ok(())
+    }
 
-        let mut rows = Vec::new();
-        for row in csv.records() {
-            let row = row.map_err(|e| row_error(e.position(), e.to_string()))?;
-            let cells: Vec<&str> = index.iter().map(|&i| row.get(i).unwrap_or("")).collect();
-            let record = parse_row(&cells).map_err(|reason| row_error(row.position(), reason))?;
-            rows.push(record);
+    /// A copy with `record` added, or replacing the record with its SPI; and whether it replaced.
+    pub fn with(&self, record: Record) -> (Self, bool) {
+        let mut rows: Vec<Record> = self.rows.clone();
+        let replaced = match rows.iter().position(|r| r.spi == record.spi) {
+            Some(index) => {
+                if let Some(slot) = rows.get_mut(index) {
+                    *slot = record;
+                }
+                true
+            }
+            None => {
+                rows.push(record);
+                false
+            }
+        };
+        (Self::indexed(rows), replaced)
+    }
+
+    /// A copy without the record of `spi`, or `None` when there is none.
+    pub fn without(&self, spi: &str) -> Option<Self> {
+        let index = *self.by_spi.get(spi)?;
+        let mut rows = self.rows.clone();
+        rows.remove(index);
+        Some(Self::indexed(rows))
+    }
+
+    /// Records whose SPIs are known to be unique.
+    fn indexed(rows: Vec<Record>) -> Self {
+        let mut records = Self::default();
+        for record in rows {
+            // Unique by construction (`with` replaces, `without` removes).
+            let _ = records.push(record);
         }
-        Ok(Self { rows })
+        records
     }
 
     pub fn len(&self) -> usize {
@@ -217,17 +262,28 @@ impl Records {
         self.rows.is_empty()
     }
 
+    pub fn get(&self, spi: &str) -> Option<&Record> {
+        self.by_spi.get(spi).and_then(|&i| self.rows.get(i))
+    }
+
+    /// The records in load order (then added ones).
+    pub fn iter(&self) -> impl Iterator<Item = &Record> {
+        self.rows.iter()
+    }
+
     /// Finds the one record of `identity`.
     pub fn reconcile(&self, identity: &PivotIdentity) -> Reconciliation<'_> {
         let key = match MatchKey::from_identity(identity) {
             Ok(key) => key,
             Err(reason) => return Reconciliation::Unusable(reason),
         };
-        let mut found = self.rows.iter().filter(|r| r.key == key);
-        match (found.next(), found.count()) {
-            (None, _) => Reconciliation::NoRecord,
-            (Some(record), 0) => Reconciliation::Found(record),
-            (Some(_), others) => Reconciliation::Several(others + 1),
+        match self.by_key.get(&key).map(Vec::as_slice) {
+            None | Some([]) => Reconciliation::NoRecord,
+            Some([one]) => self
+                .rows
+                .get(*one)
+                .map_or(Reconciliation::NoRecord, Reconciliation::Found),
+            Some(several) => Reconciliation::Several(several.len()),
         }
     }
 }
@@ -272,6 +328,15 @@ pub fn title_from_gender(gender: &str) -> Option<&'static str> {
     }
 }
 
+/// The FranceConnect gender of a record's title (the inverse of [`title_from_gender`]).
+pub fn gender_from_title(title: &str) -> &'static str {
+    match title {
+        "MME" => "female",
+        "M" => "male",
+        _ => "unspecified",
+    }
+}
+
 /// The first word of `given_name` (all given names, space separated), normalised.
 pub fn first_given_name(given_name: &str) -> String {
     normalize_name(given_name.split_whitespace().next().unwrap_or(""))
@@ -300,8 +365,8 @@ pub fn normalize_name(name: &str) -> String {
 }
 
 /// `YYYY-MM-DD`, where a presumed month or day is `00`.
-fn parse_birthdate(birthdate: &str) -> Result<(u16, u8, u8), String> {
-    let invalid = || format!("invalid birthdate {birthdate:?}");
+pub fn parse_birthdate(birthdate: &str) -> Result<(u16, u8, u8), String> {
+    let invalid = || format!("invalid birthdate {birthdate:?} (YYYY-MM-DD)");
     let mut parts = birthdate.split('-');
     let (Some(y), Some(m), Some(d), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -321,56 +386,76 @@ fn parse_birthdate(birthdate: &str) -> Result<(u16, u8, u8), String> {
     Ok((year, month, day))
 }
 
-fn parse_row(cells: &[&str]) -> Result<Record, String> {
-    let cell = |i: usize| cells.get(i).copied().unwrap_or("");
+/// Whether `spi` looks like a tax number: 1 to 20 digits (13 at the DGFiP).
+pub fn valid_spi(spi: &str) -> bool {
+    (1..=20).contains(&spi.len()) && spi.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The one validation of a record, whatever its source (either CSV layout, the admin API).
+pub fn record_from_cells(cells: &Cells<'_>, source: String) -> Result<Record, CellProblem> {
     let column = |i: usize| COLUMNS.get(i).copied().unwrap_or("?");
-    let required = |i: usize| -> Result<String, String> {
+    let problem = |i: usize, problem: String| CellProblem {
+        column: column(i),
+        problem,
+    };
+    if let Some(i) = cells
+        .iter()
+        .position(|c| c.chars().count() > MAX_CELL_CHARS)
+    {
+        return Err(problem(i, "value longer than 1024 characters".into()));
+    }
+    let cell = |i: usize| cells.get(i).copied().unwrap_or("");
+    let required = |i: usize| -> Result<String, CellProblem> {
         match cell(i) {
-            "" => Err(format!("column {}: value required", column(i))),
+            "" => Err(problem(i, "value required".into())),
             v => Ok(v.to_owned()),
         }
     };
     let optional = |i: usize| Some(cell(i).to_owned()).filter(|v| !v.is_empty());
-    let number = |i: usize| -> Result<Option<Number>, String> {
+    let number = |i: usize| -> Result<Option<Number>, CellProblem> {
         match cell(i) {
             "" => Ok(None),
             v => v
                 .parse::<Number>()
                 .map(Some)
-                .map_err(|_| format!("column {}: {v:?} is not a number", column(i))),
+                .map_err(|_| problem(i, format!("{v:?} is not a number"))),
         }
     };
-    let count = |i: usize| -> Result<Option<u32>, String> {
+    let count = |i: usize| -> Result<Option<u32>, CellProblem> {
         match cell(i) {
             "" => Ok(None),
             v => v
                 .parse::<u32>()
                 .map(Some)
-                .map_err(|_| format!("column {}: {v:?} is not a count", column(i))),
+                .map_err(|_| problem(i, format!("{v:?} is not a count"))),
         }
     };
-    let ranged = |i: usize, len: usize, max: u16| -> Result<u16, String> {
+    let ranged = |i: usize, len: usize, max: u16| -> Result<u16, CellProblem> {
         let v = cell(i);
         match v.parse::<u16>() {
             Ok(n) if v.len() <= len && n <= max => Ok(n),
-            _ => Err(format!("column {}: {v:?} is out of range", column(i))),
+            _ => Err(problem(i, format!("{v:?} is out of range"))),
         }
     };
 
     let spi = required(0)?;
+    if !valid_spi(&spi) {
+        return Err(problem(0, "an SPI is 1 to 20 digits".into()));
+    }
     let birth_name = required(1)?;
     let first_given_name = required(2)?;
     let title = cell(3).to_owned();
     if !matches!(title.as_str(), "M" | "MME" | "") {
-        return Err(format!("column civilite: {title:?} is not M, MME or empty"));
+        return Err(problem(3, format!("{title:?} is not M, MME or empty")));
     }
     let birth_year = ranged(4, 4, 9999)?;
-    let birth_month = u8::try_from(ranged(5, 2, 12)?).map_err(|e| e.to_string())?;
-    let birth_day = u8::try_from(ranged(6, 2, 31)?).map_err(|e| e.to_string())?;
+    let birth_month = u8::try_from(ranged(5, 2, 12)?).map_err(|e| problem(5, e.to_string()))?;
+    let birth_day = u8::try_from(ranged(6, 2, 31)?).map_err(|e| problem(6, e.to_string()))?;
     let birth_country = required(7)?;
     if birth_country.len() != 5 || !birth_country.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "column paysNaissance: {birth_country:?} is not a 5-digit COG code"
+        return Err(problem(
+            7,
+            format!("{birth_country:?} is not a 5-digit COG code"),
         ));
     }
 
@@ -409,6 +494,7 @@ fn parse_row(cells: &[&str]) -> Result<Record, String> {
             city: optional(18),
         },
         cnam_paiements_ij: number(19)?,
+        source,
         key,
     })
 }
