@@ -15,8 +15,9 @@ struct Urls {
     idp: String,
 }
 
-async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
-    let options = Options {
+/// The demo on free ports.
+fn any_ports() -> Options {
+    Options {
         ports: Ports {
             hub: 0,
             sp: 0,
@@ -24,8 +25,11 @@ async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
             dp: 0,
         },
         ..Options::default()
-    };
-    let demo = launch(&options).await.expect("the four programs start");
+    }
+}
+
+async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
+    let demo = launch(&any_ports()).await.expect("the four programs start");
     let urls = Urls {
         hub: demo.hub_url.clone(),
         sp: demo.sp_url.clone(),
@@ -243,15 +247,7 @@ async fn two_browsers_get_their_own_identity() {
 /// or with the one given.
 #[tokio::test]
 async fn the_hub_control_api_is_on_with_a_generated_or_given_token() {
-    let options = Options {
-        ports: Ports {
-            hub: 0,
-            sp: 0,
-            idp: 0,
-            dp: 0,
-        },
-        ..Options::default()
-    };
+    let options = any_ports();
     let (first, second) = (
         launch(&options).await.unwrap(),
         launch(&options).await.unwrap(),

@@ -23,6 +23,19 @@ pub async fn call_as(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    let response = request(hub, token, method, path, body).await;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn request(
+    hub: &TestHub,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut request = raw_client().request(method, format!("{}{path}", hub.url));
     if let Some(token) = token {
@@ -31,10 +44,17 @@ pub async fn call_as(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    request.send().await.unwrap()
+}
+
+/// The JWKS document the hub publishes.
+pub async fn published_jwks(hub: &TestHub) -> Value {
+    reqwest::get(format!("{}/api/v2/jwks", hub.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// A registration for a new SP, from the fixture SP's, under `client_id` and `redirect_uri`.
@@ -95,14 +115,8 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>)> {
 async fn without_a_token_configured_there_is_no_control_api_nor_admin_page() {
     let hub = TestHub::start().await;
     for (method, path, body) in endpoints() {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = raw_client()
-            .request(method, format!("{}{path}", hub.url))
-            .bearer_auth(ADMIN_TOKEN);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        assert_error_page(request.send().await.unwrap(), 404, "Y000404").await;
+        let response = request(&hub, Some(ADMIN_TOKEN), method, &path, body).await;
+        assert_error_page(response, 404, "Y000404").await;
     }
     let page = raw_client()
         .get(format!("{}/admin", hub.url))
@@ -165,12 +179,7 @@ async fn config_tells_what_the_hub_is() {
     assert_eq!(config["shared_store"], false);
     assert_eq!(config["relaxed"], false);
     assert_eq!(config["deterministic"], false);
-    let published: Value = reqwest::get(format!("{}/api/v2/jwks", hub.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = published_jwks(&hub).await;
     let kids = |keys: &Value| -> Vec<String> {
         keys.as_array()
             .unwrap()

@@ -4,6 +4,7 @@
 
 use clap::Parser;
 
+use super::admin::published_jwks;
 use super::*;
 
 /// Each file of the fixture folder: name, size and modification time.
@@ -27,12 +28,7 @@ fn snapshot() -> Vec<(String, u64, std::time::SystemTime)> {
 
 /// The published keys and the `sub` of 3_melaine for the fixture SP.
 async fn keys_and_sub(hub: &TestHub) -> (Value, String) {
-    let published: Value = reqwest::get(format!("{}/api/v2/jwks", hub.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = published_jwks(hub).await;
     let code = hub.code(&Browser::stopping_at("http://sp.test")).await;
     let tokens: Value = hub.token(&code, SP_SECRET).await.json().await.unwrap();
     let id_token = tokens["id_token"].as_str().unwrap();

@@ -63,17 +63,7 @@ impl Stack {
 
     /// A person logs in at the example SP (a fresh browser: no SSO) and ends on this page.
     async fn login(&self) -> Page {
-        let browser = Browser::new();
-        let mire = browser.open(&format!("{}/login", self.sp_url)).await;
-        let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
-        let form = browser.submit(&action, &fields).await;
-        let (action, mut fields) = form.form("id=\"login-form\"");
-        set(&mut fields, "login", "3_melaine");
-        set(&mut fields, "password", "123");
-        let consent = browser.submit(&action, &fields).await;
-        let (action, mut fields) = consent.form("id=\"consent-form\"");
-        set(&mut fields, "consent", "yes");
-        browser.submit(&action, &fields).await
+        walk(&Browser::new(), &format!("{}/login", self.sp_url)).await
     }
 
     async fn stop(self) {
@@ -240,11 +230,10 @@ async fn set_witness(hub: &TestHub, scenario: Value) {
     assert_eq!(status, 200, "{answer}");
 }
 
-/// A journey for the witness SP: the query of the redirect that comes back to it.
-async fn back_at_witness(hub: &TestHub) -> std::collections::HashMap<String, String> {
-    let browser = Browser::stopping_at("http://sp-witness.test");
-    let authorize = hub.authorize_url(&[("client_id", WITNESS), ("redirect_uri", WITNESS_CB)]);
-    let mire = browser.open(&authorize).await;
+/// From `start` (an SP's login or an authorize URL) through the mire, the IdP as 3_melaine and
+/// the consent page: the page it ends on.
+async fn walk(browser: &Browser, start: &str) -> Page {
+    let mire = browser.open(start).await;
     let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
     let login = browser.submit(&action, &fields).await;
     let (action, mut fields) = login.form("id=\"login-form\"");
@@ -253,7 +242,14 @@ async fn back_at_witness(hub: &TestHub) -> std::collections::HashMap<String, Str
     let consent = browser.submit(&action, &fields).await;
     let (action, mut fields) = consent.form("id=\"consent-form\"");
     set(&mut fields, "consent", "yes");
-    let back = browser.submit(&action, &fields).await;
+    browser.submit(&action, &fields).await
+}
+
+/// A journey for the witness SP: the query of the redirect that comes back to it.
+async fn back_at_witness(hub: &TestHub) -> std::collections::HashMap<String, String> {
+    let browser = Browser::stopping_at("http://sp-witness.test");
+    let authorize = hub.authorize_url(&[("client_id", WITNESS), ("redirect_uri", WITNESS_CB)]);
+    let back = walk(&browser, &authorize).await;
     assert!(back.url.starts_with(WITNESS_CB), "{}", back.url);
     query(&back.url)
 }
