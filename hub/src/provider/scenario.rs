@@ -456,7 +456,7 @@ pub async fn shape_callback(
     })
 }
 
-/// `token_500`: the token endpoint fails before looking at the code (the SP may retry it).
+/// `token_500`: the token endpoint fails, the code being spent (as when a server fails midway).
 pub fn refuse_token(active: Option<&Active>) -> Result<()> {
     match active.map(|a| a.scenario) {
         Some(Scenario::Token500) => Err(Error::oauth(

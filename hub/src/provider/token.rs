@@ -153,8 +153,6 @@ pub async fn exchange(
     let code = request
         .get("code")
         .ok_or_else(|| Error::invalid_request("missing required parameter 'code'"))?;
-    let active = scenario::consult(platform, &sp, Point::Token, version).await?;
-    scenario::refuse_token(active.as_ref())?;
     let redirect_uri = request
         .get("redirect_uri")
         .ok_or_else(|| Error::invalid_request("missing required parameter 'redirect_uri'"))?;
@@ -176,6 +174,9 @@ pub async fn exchange(
             "grant request is invalid (authorization code issued through another API version)",
         ));
     }
+    // A scenario counts logins, so it is consulted once the code proved to be one.
+    let active = scenario::consult(platform, &sp, Point::Token, version).await?;
+    scenario::refuse_token(active.as_ref())?;
     let id_token = scenario::id_token(platform, &sp, &record, active.as_ref())?;
     let answer = TokenAnswer {
         access_token,

@@ -15,9 +15,9 @@ use sha2::Sha256;
 
 use super::admin::{clear_scenario, scenario_view, set_scenario};
 use super::{render, see_other};
-use crate::error::{Error, Result};
+use crate::error::{AdminError, Error, Result};
 use crate::platform::Platform;
-use crate::provider::scenario::{Scenario, ScenarioRequest};
+use crate::provider::scenario::{MAX_COUNT, Scenario, ScenarioRequest};
 
 type P = web::Data<Platform>;
 type Templates = web::Data<tera::Tera>;
@@ -179,13 +179,6 @@ async fn scenario_post(
 
 /// The form's change, or what is wrong with it, in French.
 async fn apply(platform: &Platform, form: &ScenarioForm) -> std::result::Result<(), String> {
-    let explain = |e: Error| match e {
-        Error::Admin { field, message, .. } => match field {
-            Some(field) => format!("Refusé ({field}) : {message}"),
-            None => format!("Refusé : {message}"),
-        },
-        other => format!("Refusé : {other}"),
-    };
     if form.scenario.is_empty() {
         return clear_scenario(platform, &form.client_id)
             .await
@@ -194,12 +187,16 @@ async fn apply(platform: &Platform, form: &ScenarioForm) -> std::result::Result<
     let scenario = Scenario::ALL
         .into_iter()
         .find(|s| s.name() == form.scenario)
-        .ok_or_else(|| format!("Scénario inconnu : {}", form.scenario))?;
+        .ok_or_else(|| "Ce scénario n'existe pas.".to_owned())?;
     let count = match form.count.trim() {
         "" => None,
         n => Some(
             n.parse::<u32>()
-                .map_err(|_| "Le nombre de connexions doit être un entier positif.".to_owned())?,
+                .ok()
+                .filter(|c| (1..=MAX_COUNT).contains(c))
+                .ok_or_else(|| {
+                    format!("Le nombre de connexions doit être un entier entre 1 et {MAX_COUNT}.")
+                })?,
         ),
     };
     let request = ScenarioRequest {
@@ -211,6 +208,24 @@ async fn apply(platform: &Platform, form: &ScenarioForm) -> std::result::Result<
         .await
         .map(|_| ())
         .map_err(explain)
+}
+
+/// Why the API refused a change, for a person reading French.
+fn explain(error: Error) -> String {
+    match error {
+        Error::Admin {
+            error: AdminError::NotFound,
+            ..
+        } => "Ce fournisseur de service n'est pas (ou plus) enregistré.".to_owned(),
+        Error::Admin {
+            field: Some(field), ..
+        } if field == "scenario" => {
+            "Ce scénario demande des ID tokens signés avec les clés du hub \
+             (ES256 ou RS256) : ce fournisseur de service a choisi HS256."
+                .to_owned()
+        }
+        other => format!("Le changement n'a pas pu être fait : {other}"),
+    }
 }
 
 #[derive(Deserialize)]
