@@ -83,6 +83,23 @@ pub struct Cli {
     /// with a Redis store: every replica must sign with the same keys, so they share this folder.
     #[arg(long, env = "FC_HUB_KEYS_DIR")]
     pub keys_dir: Option<PathBuf>,
+    /// Token of the control API (`/admin/api`) and the admin page (`/admin`), at least 16
+    /// characters (docs/admin.md). Without it neither exists.
+    #[arg(long, env = "FC_HUB_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
+    /// File where the control API writes the registrations it changed, read back last at start.
+    /// Default: `admin-registrations.toml` in `--registrations`; none without that folder (changes
+    /// then last until the hub stops).
+    #[arg(long, env = "FC_HUB_ADMIN_REGISTRATIONS")]
+    pub admin_registrations: Option<PathBuf>,
+    /// How long the `token_slow` scenario holds the token answer, in seconds.
+    #[arg(long, env = "FC_HUB_SCENARIO_DELAY_SECS", default_value_t = crate::admin::DEFAULT_SCENARIO_DELAY_SECS)]
+    pub scenario_delay_secs: u64,
+    /// TEST ONLY: fixed signing keys and sub secret from `fixtures/hub/deterministic/`, so
+    /// snapshot tests see the same `kid` and `sub` at every run. They are published in the
+    /// repository: never use this mode for anything but tests.
+    #[arg(long, env = "FC_HUB_DETERMINISTIC", conflicts_with = "keys_dir")]
+    pub deterministic: bool,
     /// Log as JSON lines.
     #[arg(long, env = "FC_HUB_JSON_LOGS")]
     pub json_logs: bool,
@@ -90,6 +107,10 @@ pub struct Cli {
 
 /// The namespace of the platform's keys in Redis when none is configured.
 pub const DEFAULT_NAMESPACE: &str = "fc:franceconnect";
+/// Where deterministic mode finds its keys and sub secret (test-only values, see its README).
+pub const DETERMINISTIC_FIXTURES: &str = "hub/deterministic";
+/// The shortest admin token accepted.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
 /// Where the hub keeps its state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +143,13 @@ pub struct Config {
     pub relaxed: bool,
     pub keys_dir: Option<PathBuf>,
     pub clock: Clock,
+    /// The control API's token; `None`: no control API.
+    pub admin_token: Option<Secret>,
+    /// Where the control API writes the registrations it changed.
+    pub admin_registrations: Option<PathBuf>,
+    pub scenario_delay_secs: u64,
+    /// Keys and sub secret are the fixtures' (see [`Config::make_deterministic`]).
+    pub deterministic: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +162,10 @@ pub enum ConfigError {
     Store(String),
     #[error("invalid store namespace {0:?}: expected letters, digits, `:`, `-`, `_` or `.`")]
     Namespace(String),
+    #[error("the admin token must hold at least {MIN_ADMIN_TOKEN_CHARS} characters")]
+    AdminToken,
+    #[error("deterministic mode needs {path}: {message}")]
+    Deterministic { path: String, message: String },
 }
 
 fn namespace(text: &str) -> Result<String, ConfigError> {
@@ -165,6 +197,10 @@ impl Config {
             relaxed: false,
             keys_dir: None,
             clock: Clock::system(),
+            admin_token: None,
+            admin_registrations: None,
+            scenario_delay_secs: crate::admin::DEFAULT_SCENARIO_DELAY_SECS,
+            deterministic: false,
         })
     }
 
@@ -196,7 +232,19 @@ impl Config {
             other => return Err(ConfigError::Store(other.to_owned())),
         };
         let public_url = cli.public_url.trim_end_matches('/').to_owned();
-        Ok(Self {
+        let admin_token = cli.admin_token.clone().filter(|t| !t.is_empty());
+        if admin_token
+            .as_ref()
+            .is_some_and(|t| t.expose().chars().count() < MIN_ADMIN_TOKEN_CHARS)
+        {
+            return Err(ConfigError::AdminToken);
+        }
+        let admin_registrations = cli.admin_registrations.clone().or_else(|| {
+            cli.registrations
+                .as_ref()
+                .map(|d| d.join("admin-registrations.toml"))
+        });
+        let mut config = Self {
             cookie_secure: cli
                 .cookie_secure
                 .unwrap_or(public_url.starts_with("https://")),
@@ -217,7 +265,38 @@ impl Config {
             relaxed: cli.relaxed,
             keys_dir: cli.keys_dir.clone(),
             clock: Clock::system(),
-        })
+            admin_token,
+            admin_registrations,
+            scenario_delay_secs: cli.scenario_delay_secs,
+            deterministic: false,
+        };
+        if cli.deterministic {
+            config.make_deterministic()?;
+        }
+        Ok(config)
+    }
+
+    /// Deterministic mode, for CI: the signing keys and the sub secret shipped in
+    /// `fixtures/hub/deterministic/` (test-only values), read and never written, so every run
+    /// gives the same `kid`s and the same `sub` for a person and an SP.
+    pub fn make_deterministic(&mut self) -> Result<(), ConfigError> {
+        let dir = fc_plumbing::fixture_path(DETERMINISTIC_FIXTURES);
+        let missing = |name: &str, e: &dyn std::fmt::Display| ConfigError::Deterministic {
+            path: dir.join(name).display().to_string(),
+            message: e.to_string(),
+        };
+        // Both key files must be there: the key loader would otherwise create one in the fixtures.
+        for name in ["hub-es256.hex", "hub-rs256.pem"] {
+            if !dir.join(name).is_file() {
+                return Err(missing(name, &"file not found"));
+            }
+        }
+        let secret = std::fs::read_to_string(dir.join("sub-secret.txt"))
+            .map_err(|e| missing("sub-secret.txt", &e))?;
+        self.sub_secret = Secret::new(secret.trim());
+        self.keys_dir = Some(dir);
+        self.deterministic = true;
+        Ok(())
     }
 
     pub fn issuer(&self) -> String {

@@ -221,6 +221,43 @@ impl OAuthError {
     }
 }
 
+/// What went wrong with a call to the control API (`docs/admin.md`), answered in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminError {
+    /// No `Authorization: Bearer` admin token, or a wrong one.
+    Unauthorized,
+    /// No such registration (or scenario).
+    NotFound,
+    /// The body is not what the endpoint takes; the error names the field.
+    InvalidBody,
+    /// The shared store cannot be read or written: nothing changed.
+    Unavailable,
+    /// The change is in force but could not be written to the registrations folder.
+    NotPersisted,
+}
+
+impl AdminError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminError::Unauthorized => "unauthorized",
+            AdminError::NotFound => "not_found",
+            AdminError::InvalidBody => "invalid_body",
+            AdminError::Unavailable => "unavailable",
+            AdminError::NotPersisted => "not_persisted",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            AdminError::Unauthorized => 401,
+            AdminError::NotFound => 404,
+            AdminError::InvalidBody => 400,
+            AdminError::Unavailable => 503,
+            AdminError::NotPersisted => 500,
+        }
+    }
+}
+
 /// A verified way back to the SP, for the error page's "Revenir sur {SP}" link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackLink {
@@ -251,6 +288,13 @@ pub enum Error {
         error: OAuthError,
         description: String,
         challenge: Option<Challenge>,
+    },
+    /// A JSON answer of the control API; `field` names the faulty field of the body.
+    #[error("{}: {message}", error.as_str())]
+    Admin {
+        error: AdminError,
+        field: Option<String>,
+        message: String,
     },
 }
 
@@ -286,6 +330,23 @@ impl Error {
         Self::oauth(OAuthError::InvalidToken, description)
     }
 
+    pub fn admin(error: AdminError, message: impl Into<String>) -> Self {
+        Error::Admin {
+            error,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// A control API body whose `field` is wrong.
+    pub fn admin_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Admin {
+            error: AdminError::InvalidBody,
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
     pub fn session_lost() -> Self {
         Self::page(ErrorCode::Y190001, "no journey in the session")
     }
@@ -302,7 +363,7 @@ impl Error {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Error::Page { code, .. } => Some(*code),
-            Error::OAuth { .. } => None,
+            Error::OAuth { .. } | Error::Admin { .. } => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! token checker for data providers. The decisions live in those two, over the values of `domain`
 //! and the state of `store`; `routes` only parses, calls and renders.
 
+pub mod admin;
 pub mod config;
 pub mod domain;
 pub mod error;

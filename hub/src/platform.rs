@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use fc_plumbing::{BackChannel, Clock, KeySet, Secret};
 
+use crate::admin::{Admin, AdminSettings};
 use crate::domain::{Acr, ApiVersion};
 use crate::provider::authorize::AuthorizeSettings;
 use crate::provider::tokens::Lifetimes;
@@ -33,6 +34,8 @@ pub struct Platform {
     pub keys: KeySet,
     pub back_channel: BackChannel,
     pub clock: Clock,
+    /// What the control API changed (`docs/admin.md`).
+    pub admin: Admin,
 }
 
 impl Platform {
@@ -44,14 +47,22 @@ impl Platform {
         back_channel: BackChannel,
         clock: Clock,
     ) -> Self {
+        let shared = matches!(store, Store::Redis(_));
         Self {
             settings,
+            admin: Admin::new(registry.clone(), shared),
             registry: RwLock::new(Arc::new(registry)),
             store,
             keys,
             back_channel,
             clock,
         }
+    }
+
+    /// The control API's settings (a token enables it).
+    pub fn with_admin(mut self, settings: AdminSettings) -> Self {
+        self.admin.settings = settings;
+        self
     }
 
     /// The registrations as they are now (a snapshot: cheap to take, stable while used).

@@ -1,13 +1,20 @@
 //! Registrations of service providers, identity providers and data providers (`docs/hub.md`,
 //! "Registrations"), read from human-edited TOML files (`fixtures/hub/*.toml`), plus an optional
-//! extra file layered on top, which is how integrators register their own SP.
+//! extra file layered on top, which is how integrators register their own SP, plus the changes
+//! made through the control API ([`overrides`], `docs/admin.md`). Every entry, from a file or from
+//! the API, passes the same [`validation`].
+
+pub mod overrides;
+pub mod validation;
 
 use std::path::{Path, PathBuf};
 
 use fc_plumbing::{Jwa, Secret};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Acr, ApiVersion, PromptValue};
+pub use overrides::Overrides;
+pub use validation::{FieldError, Kind, Registration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -23,14 +30,14 @@ pub enum RegistryError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SpType {
     Public,
     Private,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceProvider {
     pub client_id: String,
@@ -76,7 +83,7 @@ pub struct ServiceProvider {
 }
 
 /// How a service provider authenticates at the token endpoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpAuthMethod {
     /// `client_secret_post` or `client_secret_basic`: both are accepted.
@@ -123,14 +130,14 @@ impl ServiceProvider {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenAuthMethod {
     ClientSecretPost,
     ClientSecretBasic,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityProvider {
     pub uid: String,
@@ -216,7 +223,7 @@ fn default_idp_alg() -> Jwa {
     Jwa::HS256
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataProvider {
     pub uid: String,
@@ -301,46 +308,48 @@ impl Registry {
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), RegistryError> {
-        for sp in &self.service_providers {
-            if sp.token_endpoint_auth_method == SpAuthMethod::PrivateKeyJwt
-                && sp.jwks.is_none()
-                && sp.jwks_uri.is_none()
-            {
-                return Err(RegistryError::Invalid(format!(
-                    "service provider {:?} uses private_key_jwt but registers neither jwks nor jwks_uri",
-                    sp.name
-                )));
+    /// Every entry passes its [`Registration::validate`]; the first fault is reported with the
+    /// entry it belongs to.
+    pub fn validate(&self) -> Result<(), RegistryError> {
+        fn each<T: Registration>(entries: &[T]) -> Result<(), RegistryError> {
+            for entry in entries {
+                entry.validate().map_err(|e| {
+                    RegistryError::Invalid(format!("{} {:?}: {e}", T::KIND.label(), entry.id()))
+                })?;
             }
-            if let Some(jwks) = &sp.jwks
-                && !jwks.get("keys").is_some_and(serde_json::Value::is_array)
-            {
-                return Err(RegistryError::Invalid(format!(
-                    "service provider {:?}: jwks must be a JWKS document with a \"keys\" array",
-                    sp.name
-                )));
-            }
+            Ok(())
         }
-        for idp in self.identity_providers.iter().filter(|i| i.active) {
-            if idp.issuer.is_empty() && idp.discovery_url.is_none() {
-                return Err(RegistryError::Invalid(format!(
-                    "identity provider {:?} is active but has neither issuer nor discovery_url",
-                    idp.slug
-                )));
-            }
-            for (field, value) in [
-                ("client_id", &idp.client_id),
-                ("redirect_uri", &idp.redirect_uri),
-            ] {
-                if value.is_empty() {
-                    return Err(RegistryError::Invalid(format!(
-                        "identity provider {:?} is active but has no {field}",
-                        idp.slug
-                    )));
-                }
-            }
+        each(&self.service_providers)?;
+        each(&self.identity_providers)?;
+        each(&self.data_providers)
+    }
+
+    /// The entries of one kind.
+    pub fn entries<T: Registration>(&self) -> &[T] {
+        T::list(self)
+    }
+
+    /// The entry of kind `T` named `id`.
+    pub fn entry<T: Registration>(&self, id: &str) -> Option<&T> {
+        T::list(self).iter().find(|e| e.id() == id)
+    }
+
+    /// Adds `entry`, or replaces the one with its id (in place, so the order stays).
+    pub fn upsert<T: Registration>(&mut self, entry: T) {
+        let list = T::list_mut(self);
+        match list.iter_mut().find(|e| e.id() == entry.id()) {
+            Some(slot) => *slot = entry,
+            None => list.push(entry),
         }
-        Ok(())
+        self.identity_providers.sort_by_key(|i| i.order);
+    }
+
+    /// Removes the entry of kind `T` named `id`; whether there was one.
+    pub fn remove<T: Registration>(&mut self, id: &str) -> bool {
+        let list = T::list_mut(self);
+        let before = list.len();
+        list.retain(|e| e.id() != id);
+        list.len() != before
     }
 
     /// Replaces the URL prefix `from` by `to` in every URL of the registry. The launcher uses it

@@ -14,9 +14,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use fc_plumbing::{BackChannel, KeySet, MemorySessionStore};
 
+use crate::admin::{self, AdminSettings};
 use crate::config::{Config, StoreConfig};
 use crate::error::{Error, ErrorCode};
 use crate::platform::{Platform, Settings};
+use crate::registry::{Overrides, RegistryError};
 use crate::routes;
 use crate::store::sessions::{HubSessions, RedisSessions};
 use crate::store::{MemoryStore, RedisStore, Store};
@@ -35,6 +37,10 @@ pub enum StartupError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("registrations changed through the control API: {0}")]
+    Registrations(#[from] RegistryError),
+    #[error("control API: {0}")]
+    Admin(String),
 }
 
 pub struct Application {
@@ -146,14 +152,35 @@ impl Application {
             sub_secret: config.sub_secret.clone(),
             lifetimes: config.lifetimes,
         };
-        let platform = web::Data::new(Platform::new(
+        let platform = Platform::new(
             settings,
             config.registry.clone(),
             store,
             keys,
             back_channel,
             config.clock.clone(),
-        ));
+        )
+        .with_admin(admin_settings(&config));
+        let saved = match &config.admin_registrations {
+            Some(path) => {
+                let saved = Overrides::load(path)?;
+                saved
+                    .apply(&config.registry)
+                    .map_err(|e| StartupError::Admin(format!("{}: {e}", path.display())))?;
+                saved
+            }
+            None => Overrides::default(),
+        };
+        admin::start(&platform, saved)
+            .await
+            .map_err(|e| StartupError::Admin(e.to_string()))?;
+        if config.deterministic {
+            tracing::warn!(
+                "deterministic mode: signing keys and sub secret are the TEST values of fixtures/hub/deterministic"
+            );
+        }
+        let (admin_enabled, shared) = (platform.admin.enabled(), platform.admin.is_shared());
+        let platform = web::Data::new(platform);
         let health = crate::health::PeerHealth::default();
         health.spawn(std::sync::Arc::downgrade(&platform.clone().into_inner()));
         let peer_health = health.clone();
@@ -183,9 +210,18 @@ impl Application {
                     idle,
                 ))
                 .wrap(fc_plumbing::web::security_headers())
+                .wrap(actix_web::middleware::Condition::new(
+                    shared,
+                    actix_web::middleware::from_fn(routes::admin::refresh),
+                ))
                 .wrap(actix_web::middleware::from_fn(
                     fc_plumbing::request_log::log,
                 ))
+                .configure(|cfg| {
+                    if admin_enabled {
+                        routes::admin::configure(cfg);
+                    }
+                })
                 .configure(routes::configure)
         })
         .listen(listener)?
@@ -224,6 +260,16 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+fn admin_settings(config: &Config) -> AdminSettings {
+    AdminSettings {
+        token: config.admin_token.clone(),
+        file: config.admin_registrations.clone(),
+        scenario_delay_secs: config.scenario_delay_secs,
+        deterministic: config.deterministic,
+        cookie_secure: config.cookie_secure,
     }
 }
 

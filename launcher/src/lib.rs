@@ -6,6 +6,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::ServerHandle;
 use anyhow::Context;
+use fc_plumbing::Secret;
 
 /// Ports of the four programs (0: any free port).
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +36,8 @@ pub struct Options {
     pub bind: String,
     /// Host name in public URLs (`localhost`).
     pub public_host: String,
+    /// The hub's admin token (control API and `/admin` page); `None`: a fresh one is generated.
+    pub hub_admin_token: Option<Secret>,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             ports: Ports::default(),
             bind: "127.0.0.1".into(),
             public_host: "localhost".into(),
+            hub_admin_token: None,
         }
     }
 }
@@ -53,6 +57,8 @@ pub struct Demo {
     pub sp_url: String,
     pub idp_url: String,
     pub dp_url: String,
+    /// The hub's admin token, to print with the URLs (`/admin`, `/admin/api`).
+    pub hub_admin_token: Secret,
     hub: hub::Application,
     sp: service_provider_example::Application,
     idp: identity_provider_example::Application,
@@ -83,6 +89,14 @@ pub async fn launch(options: &Options) -> anyhow::Result<Demo> {
 
     let mut hub_config = hub::Config::local()?;
     hub_config.public_url = hub_url.clone();
+    // The control API is on: a developer points their own SP at the hub and drives it from
+    // there. Registration changes last until the demo stops (no registrations folder).
+    let hub_admin_token = options
+        .hub_admin_token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| Secret::new(fc_plumbing::random::token(24)));
+    hub_config.admin_token = Some(hub_admin_token.clone());
     // Two steps through placeholders, so one program's new URL is never taken for another's default.
     let registry = &mut hub_config.registry;
     for (from, placeholder) in [
@@ -123,6 +137,7 @@ pub async fn launch(options: &Options) -> anyhow::Result<Demo> {
         sp_url,
         idp_url,
         dp_url,
+        hub_admin_token,
         hub,
         sp,
         idp,

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use fc_demo::{Options, Ports, launch};
+use fc_plumbing::Secret;
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +24,10 @@ struct Cli {
     /// Host name browsers use to reach the programs.
     #[arg(long, env = "FC_DEMO_PUBLIC_HOST", default_value = "localhost")]
     public_host: String,
+    /// The hub's admin token (control API `/admin/api` and page `/admin`, at least 16
+    /// characters); a fresh one is generated and printed when absent.
+    #[arg(long, env = "FC_HUB_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<Secret>,
     /// Log as JSON lines.
     #[arg(long, env = "FC_DEMO_JSON_LOGS")]
     json_logs: bool,
@@ -41,7 +46,16 @@ async fn main() -> anyhow::Result<()> {
         },
         bind: cli.bind,
         public_host: cli.public_host,
+        hub_admin_token: cli.admin_token.clone(),
     };
+    if cli.admin_token.as_ref().is_some_and(|t| {
+        !t.is_empty() && t.expose().chars().count() < hub::config::MIN_ADMIN_TOKEN_CHARS
+    }) {
+        anyhow::bail!(
+            "the admin token must hold at least {} characters",
+            hub::config::MIN_ADMIN_TOKEN_CHARS
+        );
+    }
     let demo = launch(&options).await?;
     println!("FranceConnect demo is running:");
     println!("  service provider   {}   <- open this one", demo.sp_url);
@@ -51,6 +65,15 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("  identity provider  {}   (3_melaine / 123)", demo.idp_url);
     println!("  data provider      {}", demo.dp_url);
+    // Shown once, on the console (never in a log line): the developer needs it to drive the hub.
+    let token = match cli.admin_token.filter(|t| !t.is_empty()) {
+        Some(_) => "the one in FC_HUB_ADMIN_TOKEN / --admin-token".to_owned(),
+        None => demo.hub_admin_token.expose().to_owned(),
+    };
+    println!(
+        "  hub admin          {}/admin   (API {}/admin/api, token: {token})",
+        demo.hub_url, demo.hub_url
+    );
     println!("Ctrl-C to stop.");
     let handles = demo.handles();
     tokio::spawn(async move {

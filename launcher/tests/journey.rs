@@ -15,8 +15,9 @@ struct Urls {
     idp: String,
 }
 
-async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
-    let options = Options {
+/// The demo on free ports.
+fn any_ports() -> Options {
+    Options {
         ports: Ports {
             hub: 0,
             sp: 0,
@@ -24,8 +25,11 @@ async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
             dp: 0,
         },
         ..Options::default()
-    };
-    let demo = launch(&options).await.expect("the four programs start");
+    }
+}
+
+async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
+    let demo = launch(&any_ports()).await.expect("the four programs start");
     let urls = Urls {
         hub: demo.hub_url.clone(),
         sp: demo.sp_url.clone(),
@@ -234,6 +238,56 @@ async fn two_browsers_get_their_own_identity() {
     let (action, fields) = consent_a.form("id=\"consent-form\"");
     let me = a.submit(&action, &fields).await;
     me.assert_contains("TROIS");
+    for h in handles {
+        h.stop(false).await;
+    }
+}
+
+/// `cargo run` turns the hub's control API on with a generated token (printed with the URLs),
+/// or with the one given.
+#[tokio::test]
+async fn the_hub_control_api_is_on_with_a_generated_or_given_token() {
+    let options = any_ports();
+    let (first, second) = (
+        launch(&options).await.unwrap(),
+        launch(&options).await.unwrap(),
+    );
+    assert_ne!(
+        first.hub_admin_token, second.hub_admin_token,
+        "a fresh token each start"
+    );
+    assert!(first.hub_admin_token.expose().len() >= 16);
+    let config = format!("{}/admin/api/config", first.hub_url);
+    let token = first.hub_admin_token.clone();
+    let handles: Vec<_> = first.spawn().into_iter().chain(second.spawn()).collect();
+    let client = reqwest::Client::new();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(client.get(&config).send().await.unwrap()), 401);
+    let answer = client
+        .get(&config)
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    let given = fc_plumbing::Secret::new("a-token-given-by-the-developer");
+    let demo = launch(&Options {
+        hub_admin_token: Some(given.clone()),
+        ..options
+    })
+    .await
+    .unwrap();
+    assert_eq!(demo.hub_admin_token, given);
+    let config = format!("{}/admin/api/config", demo.hub_url);
+    let handles: Vec<_> = handles.into_iter().chain(demo.spawn()).collect();
+    let answer = client
+        .get(&config)
+        .bearer_auth(given.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
     for h in handles {
         h.stop(false).await;
     }

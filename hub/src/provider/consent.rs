@@ -256,5 +256,6 @@ async fn send_code(
     let code = tokens::issue_code(platform, grant).await?;
     session.sso = Some(login.clone());
     tracing::info!(sp = %sp.name, sso = journey.is_sso, "FC_REDIRECTED_TO_SP");
-    Ok(SpRedirect::for_request(platform, r).code(&code))
+    let redirect = SpRedirect::for_request(platform, r).code(&code);
+    super::scenario::shape_callback(platform, sp, r.api_version, redirect).await
 }

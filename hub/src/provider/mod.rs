@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod interaction;
 pub mod introspect;
 pub mod logout;
+pub mod scenario;
 pub mod scopes;
 pub mod sub;
 pub mod token;
@@ -55,6 +56,13 @@ impl SpRedirect {
             ("error".into(), error.into()),
             ("error_description".into(), description.into()),
         ];
+        out
+    }
+
+    /// This redirect with another `state` (a scenario: the SP must refuse it).
+    pub fn with_state(&self, state: &str) -> Self {
+        let mut out = self.clone();
+        state.clone_into(&mut out.state);
         out
     }
 

@@ -10,7 +10,7 @@
 use base64::Engine;
 use serde::Serialize;
 
-use super::claims::signed_id_token;
+use super::scenario::{self, Point};
 use super::tokens::{self, RedeemError};
 use crate::domain::ApiVersion;
 use crate::error::{Challenge, Error, OAuthError, Result};
@@ -54,6 +54,9 @@ pub struct TokenAnswer {
     pub id_token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Sent as unreadable JSON (a scenario, [`super::scenario`]).
+    #[serde(skip)]
+    pub malformed: bool,
 }
 
 fn invalid_client(basic: bool) -> Error {
@@ -171,14 +174,19 @@ pub async fn exchange(
             "grant request is invalid (authorization code issued through another API version)",
         ));
     }
-    let id_token = signed_id_token(platform, &sp, &record)?;
-    Ok(TokenAnswer {
+    // A scenario counts logins, so it is consulted once the code proved to be one.
+    let active = scenario::consult(platform, &sp, Point::Token, version).await?;
+    scenario::refuse_token(active.as_ref())?;
+    let id_token = scenario::id_token(platform, &sp, &record, active.as_ref())?;
+    let answer = TokenAnswer {
         access_token,
         token_type: "Bearer",
         expires_in: record.exp - record.iat,
         id_token,
         scope: (version == ApiVersion::V2).then(|| record.grant.request.scopes.join(" ")),
-    })
+        malformed: false,
+    };
+    Ok(scenario::deliver_token(active.as_ref(), answer).await)
 }
 
 /// `POST /token/revocation` (RFC 7009, as FranceConnect v2 has it): the SP revokes one of its

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::claims::{sign, userinfo_claims};
+use super::claims::userinfo_claims;
+use super::scenario::{self, Point};
 use super::tokens;
 use crate::domain::ApiVersion;
 use crate::error::{Error, Result};
@@ -32,14 +33,18 @@ pub async fn answer(
     let sp = registry
         .service_provider(&record.grant.request.client_id)
         .ok_or_else(|| Error::invalid_token("client no longer registered"))?;
-    let claims = userinfo_claims(platform, sp, &record, platform.clock.now());
+    let active = scenario::consult(platform, sp, Point::Userinfo, version).await?;
+    scenario::refuse_userinfo(active.as_ref())?;
+    let mut claims = userinfo_claims(platform, sp, &record, platform.clock.now());
+    scenario::userinfo_claims(active.as_ref(), &mut claims);
     match version {
         ApiVersion::V1 => Ok(UserinfoAnswer::Json(Value::Object(claims))),
-        ApiVersion::V2 => sign(
+        ApiVersion::V2 => scenario::sign(
             platform,
             sp.userinfo_signed_response_alg,
-            sp.client_secret.expose(),
+            &sp.client_secret,
             &Value::Object(claims),
+            active.as_ref(),
         )
         .map(UserinfoAnswer::Jwt),
     }

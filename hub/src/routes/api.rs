@@ -7,9 +7,9 @@ use serde_json::json;
 use crate::domain::ApiVersion;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
-use crate::provider::introspect;
 use crate::provider::token::{self, ClientRequest};
 use crate::provider::userinfo::{self, UserinfoAnswer};
+use crate::provider::{introspect, scenario};
 
 type P = web::Data<Platform>;
 type Version = web::Data<ApiVersion>;
@@ -55,6 +55,11 @@ pub async fn token_post(
         authorization: authorization(&req),
     };
     let answer = token::exchange(&platform, request, **version).await?;
+    if answer.malformed {
+        return Ok(no_store()
+            .content_type("application/json")
+            .body(scenario::malformed_json(&answer)));
+    }
     Ok(no_store().json(answer))
 }
 

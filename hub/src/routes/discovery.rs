@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use crate::platform::Platform;
-use crate::provider::discovery;
+use crate::provider::{discovery, scenario};
 
 pub async fn discovery_get(platform: web::Data<Platform>) -> HttpResponse {
     HttpResponse::Ok()
@@ -15,5 +15,5 @@ pub async fn jwks_get(platform: web::Data<Platform>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=600"))
         .content_type("application/jwk-set+json")
-        .body(platform.keys.jwks().to_string())
+        .body(scenario::jwks(&platform).to_string())
 }

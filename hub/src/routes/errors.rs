@@ -8,7 +8,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::error::{BackLink, Challenge, Error, ErrorCode};
+use crate::error::{AdminError, BackLink, Challenge, Error, ErrorCode};
 
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -19,6 +19,7 @@ impl ResponseError for Error {
         match self {
             Error::Page { code, .. } => status(code.status()),
             Error::OAuth { error, .. } => status(error.status()),
+            Error::Admin { error, .. } => status(error.status()),
         }
     }
 
@@ -53,6 +54,28 @@ impl ResponseError for Error {
                 response.json(serde_json::json!({
                     "error": error.as_str(),
                     "error_description": description,
+                }))
+            }
+            Error::Admin {
+                error,
+                field,
+                message,
+            } => {
+                tracing::warn!(
+                    error_id,
+                    error = error.as_str(),
+                    field,
+                    "admin API: {message}"
+                );
+                let mut response = HttpResponse::build(status(error.status()));
+                if *error == AdminError::Unauthorized {
+                    response.insert_header(("WWW-Authenticate", "Bearer realm=\"fc-hub-admin\""));
+                }
+                response.json(serde_json::json!({
+                    "error": error.as_str(),
+                    "field": field,
+                    "message": message,
+                    "error_id": error_id,
                 }))
             }
         }

@@ -1,6 +1,8 @@
 //! HTTP routes of the hub (`docs/hub.md`, "Endpoints"). Handlers only parse the request, call
 //! `provider` or `federation`, and render the outcome; names say endpoint and verb.
 
+pub mod admin;
+mod admin_page;
 mod api;
 mod browser_session;
 mod discovery;
@@ -21,6 +23,11 @@ pub fn templates() -> std::result::Result<tera::Tera, tera::Error> {
         (
             "logged_out.html",
             include_str!("../../templates/logged_out.html"),
+        ),
+        ("admin.html", include_str!("../../templates/admin.html")),
+        (
+            "admin_login.html",
+            include_str!("../../templates/admin_login.html"),
         ),
     ])?;
     Ok(tera)

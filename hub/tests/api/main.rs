@@ -8,9 +8,11 @@
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod authorize;
 mod client_auth;
 mod conformance;
+mod deterministic;
 #[cfg(feature = "redis-tests")]
 mod front;
 mod idp_failures;
@@ -19,6 +21,7 @@ mod options;
 #[cfg(feature = "redis-tests")]
 mod replicas;
 mod robustness;
+mod scenarios;
 mod sessions;
 mod tokens;
 mod v1;
