@@ -25,6 +25,8 @@ pub enum StartupError {
     BackChannel(#[from] fc_plumbing::BackChannelError),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("registrations: {0}")]
+    Registry(#[from] crate::registry::RegistryError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -37,9 +39,6 @@ pub struct Application {
     health: crate::health::PeerHealth,
 }
 
-/// The namespace of this platform's keys in a shared store.
-const NAMESPACE: &str = "fc:franceconnect";
-
 async fn stores(config: &Config) -> Result<(Store, HubSessions), StartupError> {
     match &config.store {
         StoreConfig::Memory { budget_mb } => {
@@ -50,7 +49,9 @@ async fn stores(config: &Config) -> Result<(Store, HubSessions), StartupError> {
             Ok((Store::Memory(memory), HubSessions::Memory(sessions)))
         }
         StoreConfig::Redis { url } => {
-            let redis = RedisStore::connect(url.expose(), NAMESPACE).await?;
+            // Each instance has its own namespace: both may share one Redis.
+            let namespace = config.instance.store_namespace();
+            let redis = RedisStore::connect(url.expose(), namespace).await?;
             let sessions = RedisSessions::new(redis.clone(), config.session_limits());
             Ok((Store::Redis(redis), HubSessions::Redis(sessions)))
         }
@@ -60,6 +61,8 @@ async fn stores(config: &Config) -> Result<(Store, HubSessions), StartupError> {
 impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
+        let instance = config.instance;
+        config.registry.check_for(instance)?;
         let keys = match &config.keys_dir {
             Some(dir) => KeySet::load_or_generate(dir, "hub"),
             None => KeySet::generate("hub"),
@@ -69,19 +72,15 @@ impl Application {
             Duration::from_secs(config.idp_timeout_secs),
             config.rewrites.clone(),
         )?;
-        let templates = web::Data::new(routes::templates()?);
+        let templates = web::Data::new(routes::templates(instance)?);
         let (store, sessions) = stores(&config).await?;
         tracing::info!(store = %store.describe(), "hub state store");
         let settings = Settings {
+            instance,
             issuer: config.issuer(),
             public_url: config.public_url.clone(),
             acr_supported: config.acr_values.clone(),
-            default_acr: config
-                .acr_values
-                .iter()
-                .copied()
-                .min()
-                .unwrap_or(crate::domain::Acr::Eidas1),
+            default_acr: instance.default_acr(&config.acr_values),
             relaxed: config.relaxed,
             sub_secret: config.sub_secret.clone(),
             lifetimes: config.lifetimes,
@@ -102,6 +101,8 @@ impl Application {
         let (secure, idle) = (config.cookie_secure, config.session_idle_secs);
         let (app_platform, app_sessions) = (platform.clone(), sessions.clone());
         let server = HttpServer::new(move || {
+            // Each worker thread serves this hub only: its error pages carry its name.
+            routes::errors::set_product(instance);
             App::new()
                 .app_data(app_platform.clone())
                 .app_data(templates.clone())
@@ -119,7 +120,7 @@ impl Application {
                 .wrap(fc_plumbing::session::middleware(
                     app_sessions.clone(),
                     session_key.clone(),
-                    "fc_hub_session",
+                    instance.session_cookie(),
                     secure,
                     idle,
                 ))
@@ -127,7 +128,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     fc_plumbing::request_log::log,
                 ))
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, instance))
         })
         .listen(listener)?
         .run();
@@ -142,6 +143,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// FranceConnect or FranceConnect+.
+    pub fn instance(&self) -> crate::Instance {
+        self.platform.settings.instance
     }
 
     pub fn handle(&self) -> ServerHandle {

@@ -15,5 +15,5 @@ pub async fn jwks_get(platform: web::Data<Platform>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=600"))
         .content_type("application/jwk-set+json")
-        .body(platform.keys.jwks().to_string())
+        .body(platform.public_jwks().to_string())
 }
