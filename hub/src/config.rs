@@ -18,7 +18,12 @@ pub const DEV_SUB_SECRET: &str = "9ed64cd3762973c8a5219e0774671940a3550ae1050af8
 pub struct Cli {
     /// Which FranceConnect to be: `franceconnect` (eIDAS low) or `franceconnect-plus` (eIDAS
     /// substantial and high, ES256 only, encrypted tokens; `docs/franceconnect-plus.md`).
-    #[arg(long, env = "FC_HUB_INSTANCE", value_enum, default_value = "franceconnect")]
+    #[arg(
+        long,
+        env = "FC_HUB_INSTANCE",
+        value_enum,
+        default_value = "franceconnect"
+    )]
     pub instance: Instance,
     /// Public URL of the hub (issuer base; the issuer is `{public_url}/api/v2`). Default:
     /// http://localhost:8000, or :8003 for FranceConnect+.

@@ -430,7 +430,10 @@ mod tests {
             Some(Acr::Eidas2)
         );
         // No SSO level below: FranceConnect's Y520001.
-        assert_eq!(PLUS.acr_for_sp(Acr::Eidas3, Acr::Eidas3, &[Acr::Eidas3], true), None);
+        assert_eq!(
+            PLUS.acr_for_sp(Acr::Eidas3, Acr::Eidas3, &[Acr::Eidas3], true),
+            None
+        );
         // An IdP level the platform does not know gives the level asked.
         assert_eq!(
             PLUS.acr_for_sp(Acr::Eidas1, Acr::Eidas2, supported, false),

@@ -83,7 +83,10 @@ impl Platform {
     pub fn public_jwks(&self) -> serde_json::Value {
         let algs = self.settings.instance.signing_algs();
         let mut doc = self.keys.jwks();
-        if let Some(keys) = doc.get_mut("keys").and_then(serde_json::Value::as_array_mut) {
+        if let Some(keys) = doc
+            .get_mut("keys")
+            .and_then(serde_json::Value::as_array_mut)
+        {
             keys.retain(|k| {
                 k.get("alg")
                     .and_then(serde_json::Value::as_str)

@@ -483,12 +483,23 @@ impl Registry {
     /// data providers), with keys to encrypt to. Each refusal names the partner and the field.
     pub fn check_for(&self, instance: Instance) -> Result<(), RegistryError> {
         let offered = instance.signing_algs();
-        let names = |algs: &[Jwa]| algs.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+        let names = |algs: &[Jwa]| {
+            algs.iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         for sp in self.service_providers.iter().filter(|s| s.active) {
             let who = format!("service provider {:?}", sp.name);
             for (field, alg) in [
-                ("id_token_signed_response_alg", sp.id_token_signed_response_alg),
-                ("userinfo_signed_response_alg", sp.userinfo_signed_response_alg),
+                (
+                    "id_token_signed_response_alg",
+                    sp.id_token_signed_response_alg,
+                ),
+                (
+                    "userinfo_signed_response_alg",
+                    sp.userinfo_signed_response_alg,
+                ),
             ] {
                 if !offered.contains(&alg) {
                     return Err(RegistryError::Invalid(format!(
@@ -531,8 +542,11 @@ impl Registry {
             let who = format!("data provider {:?}", dp.title);
             let alg = dp.checktoken_signed_response_alg;
             if alg == Jwa::HS256 || !offered.contains(&alg) {
-                let asymmetric: Vec<Jwa> =
-                    offered.iter().copied().filter(|a| *a != Jwa::HS256).collect();
+                let asymmetric: Vec<Jwa> = offered
+                    .iter()
+                    .copied()
+                    .filter(|a| *a != Jwa::HS256)
+                    .collect();
                 return Err(RegistryError::Invalid(format!(
                     "{who}: checktoken_signed_response_alg = {alg} is not offered by {instance} \
                      for checktoken ({})",
@@ -675,7 +689,10 @@ mod tests {
         assert!(plus.service_providers[0].id_token_encryption().is_some());
         // FranceConnect's HS256 and RS256 SPs are refused by FranceConnect+ …
         let err = refusal(&fc, Instance::FranceConnectPlus);
-        assert!(err.contains("is not offered by FranceConnect+ (ES256)"), "{err}");
+        assert!(
+            err.contains("is not offered by FranceConnect+ (ES256)"),
+            "{err}"
+        );
         // … and FranceConnect does not encrypt to SPs.
         let err = refusal(&plus, Instance::FranceConnect);
         assert!(err.contains("asks for encrypted tokens"), "{err}");
@@ -704,11 +721,16 @@ mod tests {
         let err = sp("id_token_encrypted_response_alg = \"A128KW\"").unwrap_err();
         assert!(err.contains("ECDH-ES, RSA-OAEP or RSA-OAEP-256"), "{err}");
         // Empty strings mean "not encrypted", as in FranceConnect's registrations.
-        let r = sp("id_token_encrypted_response_alg = \"\"\nid_token_encrypted_response_enc = \"\"").unwrap();
+        let r =
+            sp("id_token_encrypted_response_alg = \"\"\nid_token_encrypted_response_enc = \"\"")
+                .unwrap();
         r.check_for(Instance::FranceConnectPlus).unwrap();
         let r = sp("id_token_signed_response_alg = \"HS256\"").unwrap();
         let err = refusal(&r, Instance::FranceConnectPlus);
-        assert!(err.contains("\"X\": id_token_signed_response_alg = HS256"), "{err}");
+        assert!(
+            err.contains("\"X\": id_token_signed_response_alg = HS256"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -244,7 +244,12 @@ async fn send_code(
     let settings = &platform.settings;
     let acr = settings
         .instance
-        .acr_for_sp(login.idp_acr, r.acr, &settings.acr_supported, journey.is_sso)
+        .acr_for_sp(
+            login.idp_acr,
+            r.acr,
+            &settings.acr_supported,
+            journey.is_sso,
+        )
         .ok_or_else(|| {
             Error::page(
                 ErrorCode::Y520001,

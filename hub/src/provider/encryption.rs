@@ -16,7 +16,7 @@
 //! with the demo's code Y500001 while a browser is there (the login checks the keys before the
 //! code is sent), OAuth JSON `invalid_client_metadata` on the back channel.
 
-use fc_plumbing::jwe::{EncryptionJwk, Encrypter, KeyAlg};
+use fc_plumbing::jwe::{Encrypter, EncryptionJwk, KeyAlg};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorCode, OAuthError, Result};

@@ -185,6 +185,9 @@ mod tests {
             json!(["Mélaine", "Évelyne"])
         );
         assert!(!claims.contains_key("given_name_array"));
-        assert_eq!(pivot_claims(&id)["given_name_array"], json!(["Mélaine", "Évelyne"]));
+        assert_eq!(
+            pivot_claims(&id)["given_name_array"],
+            json!(["Mélaine", "Évelyne"])
+        );
     }
 }

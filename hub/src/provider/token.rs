@@ -172,9 +172,13 @@ pub async fn exchange(
         ));
     }
     let id_token = signed_id_token(platform, &sp, &record)?;
-    let id_token =
-        super::encryption::for_sp(platform, &sp, super::encryption::SpAnswer::IdToken, id_token)
-            .await?;
+    let id_token = super::encryption::for_sp(
+        platform,
+        &sp,
+        super::encryption::SpAnswer::IdToken,
+        id_token,
+    )
+    .await?;
     Ok(TokenAnswer {
         access_token,
         token_type: "Bearer",
