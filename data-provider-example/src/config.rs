@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use fc_plumbing::jwe::{ContentEnc, KeyAlg};
 use fc_plumbing::{Clock, Jwa, Secret};
 
 /// Default DP registration at the hub (`fixtures/hub/data-providers.toml`).
@@ -25,6 +26,34 @@ pub enum CheckTokenVersion {
     V1,
     /// `POST /api/v2/checktoken`, DP credentials, answer signed by the hub.
     V2,
+}
+
+/// Whether checktoken answers come encrypted, and with which key management algorithm: pinned
+/// here like the signature's, never read from the answer (FranceConnect's DP refuses another
+/// `alg` or `enc`: its errors Y430004 and Y430005).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckTokenEncryption {
+    /// Not encrypted: the answer is the signed JWS itself.
+    #[value(name = "none")]
+    None,
+    #[value(name = "ECDH-ES")]
+    EcdhEs,
+    #[value(name = "RSA-OAEP")]
+    RsaOaep,
+    #[value(name = "RSA-OAEP-256")]
+    RsaOaep256,
+}
+
+impl CheckTokenEncryption {
+    /// The JWE `alg` answers must carry, if they are encrypted.
+    pub fn key_alg(self) -> Option<KeyAlg> {
+        match self {
+            CheckTokenEncryption::None => None,
+            CheckTokenEncryption::EcdhEs => Some(KeyAlg::EcdhEs),
+            CheckTokenEncryption::RsaOaep => Some(KeyAlg::RsaOaep),
+            CheckTokenEncryption::RsaOaep256 => Some(KeyAlg::RsaOaep256),
+        }
+    }
 }
 
 /// Settings of the data provider.
@@ -72,6 +101,27 @@ pub struct Config {
     /// never read from the answer's header (algorithm confusion, see `crate::jwks`).
     #[arg(long, env = "FC_DP_CHECKTOKEN_ALG", default_value = "ES256")]
     pub checktoken_alg: Jwa,
+    /// The JWE `alg` of checktoken answers (ECDH-ES, RSA-OAEP, RSA-OAEP-256, or none): the one
+    /// this DP registered at the hub (`checktoken_encrypted_response_alg`); any other is refused.
+    #[arg(
+        long,
+        env = "FC_DP_CHECKTOKEN_ENCRYPTION_ALG",
+        value_enum,
+        default_value = "ECDH-ES"
+    )]
+    pub checktoken_encryption_alg: CheckTokenEncryption,
+    /// The JWE `enc` of checktoken answers (`checktoken_encrypted_response_enc`).
+    #[arg(
+        long,
+        env = "FC_DP_CHECKTOKEN_ENCRYPTION_ENC",
+        default_value = "A256GCM"
+    )]
+    pub checktoken_encryption_enc: ContentEnc,
+    /// Folder where the DP keeps its encryption keys (created on first start), so answers
+    /// encrypted to its published keys still decrypt after a restart. Without it, fresh keys are
+    /// made at each start. The public keys are served at `/.well-known/jwks.json`.
+    #[arg(long, env = "FC_DP_KEYS_DIR")]
+    pub keys_dir: Option<PathBuf>,
     /// Timeout of every call to the hub, in seconds.
     #[arg(long, env = "FC_DP_HUB_TIMEOUT_SECS", default_value_t = 10)]
     pub hub_timeout_secs: u64,
@@ -108,6 +158,9 @@ impl Config {
             records: vec![fc_plumbing::fixture_path("dp/dgfip.csv")],
             checktoken_version: CheckTokenVersion::V2,
             checktoken_alg: Jwa::ES256,
+            checktoken_encryption_alg: CheckTokenEncryption::EcdhEs,
+            checktoken_encryption_enc: ContentEnc::A256Gcm,
+            keys_dir: None,
             hub_timeout_secs: 10,
             health_ttl_secs: DEFAULT_HEALTH_TTL_SECS,
             journal_megabytes: DEFAULT_JOURNAL_MEGABYTES,
@@ -144,8 +197,25 @@ mod tests {
             "a.csv,b.csv",
             "--admin-token",
             "t0k3n",
+            "--checktoken-encryption-alg",
+            "RSA-OAEP-256",
         ])
         .unwrap();
+        assert_eq!(
+            config.checktoken_encryption_alg.key_alg(),
+            Some(KeyAlg::RsaOaep256)
+        );
+        assert_eq!(config.checktoken_encryption_enc, ContentEnc::A256Gcm);
+        let plain = Config::try_parse_from(["x", "--checktoken-encryption-alg", "none"]).unwrap();
+        assert_eq!(plain.checktoken_encryption_alg.key_alg(), None);
+        assert!(Config::try_parse_from(["x", "--checktoken-encryption-alg", "A128KW"]).is_err());
+        assert!(Config::try_parse_from(["x", "--checktoken-encryption-enc", "A128GCM"]).is_err());
+        assert_eq!(
+            Config::try_parse_from(["x"])
+                .unwrap()
+                .checktoken_encryption_alg,
+            Config::local().checktoken_encryption_alg
+        );
         assert_eq!(config.hub_url, "http://hub.test:8000");
         assert_eq!(config.checktoken_version, CheckTokenVersion::V1);
         assert_eq!(config.checktoken_alg, Jwa::RS256);

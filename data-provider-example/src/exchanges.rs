@@ -61,6 +61,17 @@ pub struct RecordedJws {
     pub error: Option<String>,
 }
 
+/// An encrypted answer (JWE), as the DP opened it: its protected header, the key that opened it,
+/// and why it was refused if it was. The signed answer it contained is in [`Exchange::jws`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedJwe {
+    pub header: Value,
+    /// The kid of the DP's key that decrypted it.
+    pub kid: Option<String>,
+    pub decrypted: bool,
+    pub error: Option<String>,
+}
+
 /// One back-channel exchange with the hub.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exchange {
@@ -72,6 +83,9 @@ pub struct Exchange {
     pub request: RecordedRequest,
     /// `None` when no answer came (hub unreachable, timeout).
     pub response: Option<RecordedResponse>,
+    /// The encrypted layer of the answer, when it had one (FranceConnect v2's JWE).
+    pub jwe: Option<RecordedJwe>,
+    /// The signed answer (inside the JWE when there was one) and its signature check.
     pub jws: Option<RecordedJws>,
     /// Transport or protocol error, if any.
     pub error: Option<String>,
@@ -112,6 +126,11 @@ impl Exchange {
             .response
             .as_ref()
             .map_or(0, |r| r.body.len() + headers_weight(&r.headers));
+        let jwe = self.jwe.as_ref().map_or(0, |j| {
+            json_weight(&j.header)
+                + j.kid.as_ref().map_or(0, String::len)
+                + j.error.as_ref().map_or(0, String::len)
+        });
         let jws = self.jws.as_ref().map_or(0, |j| {
             json_weight(&j.header)
                 + json_weight(&j.payload)
@@ -123,6 +142,7 @@ impl Exchange {
             + headers_weight(&request.headers)
             + request.body.as_ref().map_or(0, String::len)
             + response
+            + jwe
             + jws
             + self.error.as_ref().map_or(0, String::len)
     }
@@ -249,6 +269,7 @@ mod tests {
                 body: None,
             },
             response: None,
+            jwe: None,
             jws: None,
             error: None,
         }

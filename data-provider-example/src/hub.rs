@@ -2,7 +2,12 @@
 //! step on each call).
 //!
 //! v2 (default): `POST {hub}/api/v2/checktoken` with the DP's credentials as a form. The answer
-//! is a compact JWS (`application/token-introspection+jwt`) that is only trusted after:
+//! (`application/token-introspection+jwt`) is, as FranceConnect v2 sends it to a DP that
+//! registered encryption keys, a compact JWE: its `alg` and `enc` must be the pinned ones (any
+//! other is refused before a key is touched), the DP decrypts it with its own key, and finds
+//! inside the compact JWS the hub signed — decrypting proves nothing about the sender, so the
+//! JWS is then checked as if it had come in clear. A DP that pins no encryption takes the JWS
+//! directly and refuses a JWE. The JWS is only trusted after:
 //! - its signature verifies with a key of the hub's JWKS (`{hub}/api/v2/jwks`), with the
 //!   algorithm pinned by configuration, never taken from the JWS header (algorithm confusion,
 //!   see [`crate::jwks`], which also caches the JWKS and fetches it again on key rotation);
@@ -21,13 +26,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fc_plumbing::jose::{decode_unverified, parse_jwks};
+use fc_plumbing::jwe::{self, ContentEnc, DecryptionKeys, KeyAlg};
 use fc_plumbing::{BackChannel, Clock, Jwa, Secret};
 use openidconnect::core::CoreJsonWebKeySet;
 use reqwest::header::{ACCEPT, HeaderMap};
 use serde_json::{Value, json};
 
 use crate::config::CheckTokenVersion;
-use crate::exchanges::{Exchange, RecordedJws, RecordedRequest, RecordedResponse};
+use crate::exchanges::{Exchange, RecordedJwe, RecordedJws, RecordedRequest, RecordedResponse};
 use crate::jwks::{HubKeys, checked_alg};
 use crate::records::PivotIdentity;
 
@@ -57,9 +63,15 @@ pub enum HubError {
     #[error("the hub cannot be reached: {0}")]
     Unreachable(String),
     #[error(
-        "the hub refused this data provider's request ({status} {error}): check its client_id and client_secret"
+        "the hub refused this data provider's request ({status} {error}{}): check its client_id, client_secret and registration",
+        description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
     )]
-    Refused { status: u16, error: String },
+    Refused {
+        status: u16,
+        error: String,
+        /// The hub's `error_description`, when it gave one.
+        description: Option<String>,
+    },
     #[error("invalid answer from the hub: {0}")]
     InvalidAnswer(String),
 }
@@ -74,6 +86,10 @@ pub struct HubClient {
     /// The one algorithm a checktoken answer may be signed with (see [`crate::jwks`]).
     alg: Jwa,
     keys: HubKeys,
+    /// The JWE `alg` and `enc` answers must carry, when they come encrypted.
+    encryption: Option<(KeyAlg, ContentEnc)>,
+    /// The DP's own keys, which decrypt the answers (their public half is published).
+    own_keys: DecryptionKeys,
     clock: Clock,
 }
 
@@ -84,6 +100,9 @@ pub struct HubSettings<'a> {
     pub client_secret: Secret,
     pub version: CheckTokenVersion,
     pub alg: Jwa,
+    /// The pinned JWE `alg` and `enc` of answers; `None`: answers are not encrypted.
+    pub encryption: Option<(KeyAlg, ContentEnc)>,
+    pub own_keys: DecryptionKeys,
 }
 
 /// A raw answer: status and (bounded) body.
@@ -108,8 +127,16 @@ impl HubClient {
             version: settings.version,
             alg: checked_alg(settings.alg)?,
             keys: HubKeys::default(),
+            encryption: settings.encryption,
+            own_keys: settings.own_keys,
             clock,
         })
+    }
+
+    /// The DP's public encryption keys, as it publishes them for the hub (`jwks_uri`). May wait
+    /// for the RSA key's generation on first use: call it off the async workers.
+    pub fn public_keys(&self) -> Value {
+        self.own_keys.jwks()
     }
 
     /// The hub's issuer, `{hub_url}/api/v2`.
@@ -157,7 +184,7 @@ impl HubClient {
         let mut jwks_exchanges = Vec::new();
         let result = match answer {
             Ok(answer) => {
-                self.read_v2_answer(answer, &mut exchange.jws, &mut jwks_exchanges)
+                self.read_v2_answer(answer, &mut exchange, &mut jwks_exchanges)
                     .await
             }
             Err(e) => Err(e),
@@ -173,19 +200,21 @@ impl HubClient {
     async fn read_v2_answer(
         &self,
         answer: Answer,
-        recorded: &mut Option<RecordedJws>,
+        exchange: &mut Exchange,
         journal: &mut Vec<Exchange>,
     ) -> Result<TokenStatus, HubError> {
         match answer.status {
             200 => {}
             400 | 401 => {
-                let error = serde_json::from_slice::<Value>(&answer.body)
-                    .ok()
-                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-                    .unwrap_or_else(|| "no error code".to_owned());
+                let body = serde_json::from_slice::<Value>(&answer.body).ok();
+                let member = |name: &str| {
+                    body.as_ref()
+                        .and_then(|v| v.get(name).and_then(Value::as_str).map(str::to_owned))
+                };
                 return Err(HubError::Refused {
                     status: answer.status,
-                    error,
+                    error: member("error").unwrap_or_else(|| "no error code".to_owned()),
+                    description: member("error_description"),
                 });
             }
             other => {
@@ -194,12 +223,14 @@ impl HubClient {
                 )));
             }
         }
-        let jws = std::str::from_utf8(&answer.body)
+        let body = std::str::from_utf8(&answer.body)
             .map(str::trim)
             .map_err(|_| HubError::InvalidAnswer("the answer is not text".into()))?;
+        let jws = self.open(body, &mut exchange.jwe)?;
+        let jws = jws.as_str();
         let decoded = decode_unverified(jws)
             .map_err(|e| HubError::InvalidAnswer(format!("not a JWS: {e}")))?;
-        let record = recorded.insert(RecordedJws {
+        let record = exchange.jws.insert(RecordedJws {
             header: decoded.header,
             payload: decoded.payload,
             signature_valid: false,
@@ -222,6 +253,49 @@ impl HubClient {
             },
         )?;
         Ok(status)
+    }
+
+    /// The signed answer: `body` itself when no encryption is pinned, else the JWS inside the
+    /// JWE `body`, decrypted with the DP's key after its `alg` and `enc` were found to be the
+    /// pinned ones. The JWE's header and outcome are recorded for the journal.
+    fn open(&self, body: &str, recorded: &mut Option<RecordedJwe>) -> Result<String, HubError> {
+        let parts = body.split('.').count();
+        let Some((alg, enc)) = self.encryption else {
+            if parts == 5 {
+                return Err(HubError::InvalidAnswer(
+                    "the answer is encrypted (JWE) but this data provider pins no encryption \
+                     (--checktoken-encryption-alg)"
+                        .into(),
+                ));
+            }
+            return Ok(body.to_owned());
+        };
+        if parts != 5 {
+            return Err(HubError::InvalidAnswer(format!(
+                "expected an encrypted answer (JWE {alg}/{enc}), got {parts} parts: is \
+                 checktoken_encrypted_response_alg registered at the hub?"
+            )));
+        }
+        let header = jwe::peek_header(body)
+            .map_err(|e| HubError::InvalidAnswer(format!("not a JWE: {e}")))?;
+        let record = recorded.insert(RecordedJwe {
+            header,
+            kid: None,
+            decrypted: false,
+            error: None,
+        });
+        match jwe::decrypt(body, &self.own_keys, alg, enc) {
+            Ok(opened) => {
+                record.decrypted = true;
+                record.kid = Some(opened.kid);
+                Ok(opened.plaintext)
+            }
+            Err(e) => {
+                let reason = format!("the JWE is refused: {e}");
+                record.error = Some(reason.clone());
+                Err(HubError::InvalidAnswer(reason))
+            }
+        }
     }
 
     /// Verifies `jws` with the hub's keys ([`crate::jwks`]); the JWKS fetches it takes are
@@ -309,6 +383,7 @@ impl HubClient {
                 body: shown_body,
             },
             response: None,
+            jwe: None,
             jws: None,
             error: None,
         };

@@ -1,6 +1,7 @@
-//! The hub's signing keys (its JWKS) and the check of a signed checktoken answer: the one place
-//! the data provider handles JWKS, so a shared cache can replace [`HubKeys`] without touching the
-//! token check.
+//! The hub's signing keys (its JWKS) and the check of a signed checktoken answer, and the data
+//! provider's own encryption keys ([`own_keys`]), which it publishes for the hub to encrypt
+//! checktoken answers to: the one place the data provider handles JWKS, so a shared cache can
+//! replace [`HubKeys`] without touching the token check.
 //!
 //! The keys are fetched at the first check and cached; an answer naming a `kid` the cache lacks
 //! (the hub rotated its keys) fetches them again, once per check, never in a loop.
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use fc_plumbing::Jwa;
 use fc_plumbing::jose::{JoseError, verify_jwt};
+use fc_plumbing::jwe::{DecryptionKeys, KeyAlg};
 use openidconnect::core::CoreJsonWebKeySet;
 use serde_json::Value;
 
@@ -29,6 +31,27 @@ pub fn checked_alg(alg: Jwa) -> Result<Jwa, String> {
                            answers with its own keys, and an HMAC key would have to be shared"
                 .into(),
         ),
+    }
+}
+
+/// The DP's decryption keys: one P-256 key (ECDH-ES) and one RSA key published for `rsa_alg`
+/// when the DP pins an RSA algorithm (RSA-OAEP-256 otherwise: a JWK names one `alg`). Kept in
+/// `dir` when given (`dp-enc-p256.hex`, `dp-enc-rsa.pem`, owner-only), so answers encrypted to
+/// the published keys still decrypt after a restart; fresh at each start otherwise.
+pub fn own_keys(
+    dir: Option<&std::path::Path>,
+    pinned: Option<KeyAlg>,
+) -> Result<DecryptionKeys, String> {
+    let keys = match dir {
+        Some(dir) => DecryptionKeys::load_or_generate(dir, "dp"),
+        None => DecryptionKeys::generate(),
+    }
+    .map_err(|e| format!("encryption keys: {e}"))?;
+    match pinned {
+        Some(alg @ (KeyAlg::RsaOaep | KeyAlg::RsaOaep256)) => keys
+            .with_rsa_alg(alg)
+            .map_err(|e| format!("encryption keys: {e}")),
+        _ => Ok(keys),
     }
 }
 

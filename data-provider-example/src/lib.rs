@@ -7,7 +7,8 @@
 //!
 //! Modules: [`config`] (flags and env), [`records`] (the records, both CSV layouts, the admin
 //! API's shape, reconciliation), [`store`] (the records in service), [`hub`] (token check),
-//! [`jwks`] (the hub's keys, the pinned algorithm), [`dgfip`] (answer shape), [`exchanges`]
+//! [`jwks`] (the hub's keys, the pinned algorithm, the DP's own encryption keys), [`dgfip`]
+//! (answer shape), [`exchanges`]
 //! (journal), [`health`] (the hub's reachability), [`routes`], [`admin`], [`error`], [`startup`].
 
 pub mod admin;
@@ -23,6 +24,6 @@ pub mod routes;
 pub mod startup;
 pub mod store;
 
-pub use config::{CheckTokenVersion, Config};
+pub use config::{CheckTokenEncryption, CheckTokenVersion, Config};
 pub use error::AppError;
 pub use startup::{Application, StartupError};

@@ -6,6 +6,8 @@
 //!   four digits; the demo's records are not per year, so any such year gets the same data.
 //! - `GET /exchanges/{correlation_id}`: the DP ↔ hub exchanges recorded for one SP call (see
 //!   [`crate::exchanges`]); `200 []` when the id is unknown.
+//! - `GET /.well-known/jwks.json`: the DP's public encryption keys, for the hub to encrypt
+//!   checktoken answers to (the `jwks_uri` of its registration).
 //! - `GET /` (a JSON description), `GET /health` (the program and the hub's reachability, see
 //!   [`crate::health`]), the favicon, and the admin API ([`crate::admin`]).
 //! - Any other path: JSON `404`, or a French page when a browser asks (`Accept: text/html`) for a
@@ -90,6 +92,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(exchanges_get))
             .route(preflight()),
     )
+    .service(
+        web::resource("/.well-known/jwks.json")
+            .route(web::get().to(jwks_get))
+            .route(preflight()),
+    )
     .service(web::resource("/static/demo.css").route(web::get().to(fc_plumbing::assets::css_get)))
     .service(web::resource("/favicon.svg").route(web::get().to(favicon_svg_get)))
     .service(web::resource("/favicon.ico").route(web::get().to(favicon_ico_get)))
@@ -129,6 +136,7 @@ async fn index_get(state: web::Data<AppState>) -> HttpResponse {
             "data": format!("{base}/situations/ir/assiettes/annrev/{{year}}"),
             "data_alias": format!("{base}/api/dgfip"),
             "exchanges": format!("{base}/exchanges/{{correlation_id}}"),
+            "jwks": format!("{base}/.well-known/jwks.json"),
             "health": format!("{base}/health"),
         },
         "authentication": "Authorization: Bearer <access token issued by FranceConnect>",
@@ -145,6 +153,20 @@ async fn health_get(state: web::Data<AppState>) -> HttpResponse {
         "peers": { "hub": state.health.status() },
         "records": state.records.current().len(),
     }))
+}
+
+/// The DP's public encryption keys (`use: "enc"`): the `jwks_uri` it registers at the hub, which
+/// encrypts checktoken answers to them.
+async fn jwks_get(state: web::Data<AppState>) -> HttpResponse {
+    // The RSA key may still be being generated at start-up: wait off the async workers (the
+    // blocking pool only fails while the server shuts down).
+    let jwks = web::block(move || state.hub.public_keys())
+        .await
+        .unwrap_or_else(|_| json!({"keys": []}));
+    HttpResponse::Ok()
+        .content_type("application/jwk-set+json")
+        .insert_header(("Cache-Control", "public, max-age=600"))
+        .body(jwks.to_string())
 }
 
 async fn favicon_svg_get() -> HttpResponse {

@@ -49,12 +49,17 @@ impl Application {
             .map(|internal| UrlRewrite::new(config.hub_url.as_str(), internal.as_str()))
             .collect();
         let back_channel = BackChannel::new(hub::timeout(config.hub_timeout_secs), rewrites)?;
+        let pinned = config.checktoken_encryption_alg.key_alg();
+        let own_keys = crate::jwks::own_keys(config.keys_dir.as_deref(), pinned)
+            .map_err(StartupError::Config)?;
         let settings = HubSettings {
             hub_url: &config.hub_url,
             client_id: &config.client_id,
             client_secret: config.client_secret.clone(),
             version: config.checktoken_version,
             alg: config.checktoken_alg,
+            encryption: pinned.map(|alg| (alg, config.checktoken_encryption_enc)),
+            own_keys,
         };
         let hub = HubClient::new(back_channel.clone(), settings, config.clock.clone())
             .map_err(StartupError::Config)?;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use fc_plumbing::{Clock, Secret, SessionLimits, UrlRewrite};
 
 use crate::domain::Acr;
+use crate::instance::Instance;
 use crate::provider::tokens::Lifetimes;
 use crate::registry::{Registry, RegistryError};
 
@@ -15,17 +16,24 @@ pub const DEV_SUB_SECRET: &str = "9ed64cd3762973c8a5219e0774671940a3550ae1050af8
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "hub", about = "The FranceConnect hub of the demo")]
 pub struct Cli {
-    /// Public URL of the hub (issuer base; the issuer is `{public_url}/api/v2`).
+    /// Which FranceConnect to be: `franceconnect` (eIDAS low) or `franceconnect-plus` (eIDAS
+    /// substantial and high, ES256 only, encrypted tokens; `docs/franceconnect-plus.md`).
     #[arg(
         long,
-        env = "FC_HUB_PUBLIC_URL",
-        default_value = "http://localhost:8000"
+        env = "FC_HUB_INSTANCE",
+        value_enum,
+        default_value = "franceconnect"
     )]
-    pub public_url: String,
-    /// Address to listen on.
-    #[arg(long, env = "FC_HUB_LISTEN", default_value = "127.0.0.1:8000")]
-    pub listen: String,
-    /// Folder holding service-providers.toml, identity-providers.toml, data-providers.toml.
+    pub instance: Instance,
+    /// Public URL of the hub (issuer base; the issuer is `{public_url}/api/v2`). Default:
+    /// http://localhost:8000, or :8003 for FranceConnect+.
+    #[arg(long, env = "FC_HUB_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Address to listen on. Default: 127.0.0.1:8000, or :8003 for FranceConnect+.
+    #[arg(long, env = "FC_HUB_LISTEN")]
+    pub listen: Option<String>,
+    /// Folder holding service-providers.toml, identity-providers.toml, data-providers.toml
+    /// (default: `fixtures/hub`, or `fixtures/hub-plus` for FranceConnect+).
     #[arg(long, env = "FC_HUB_REGISTRATIONS")]
     pub registrations: Option<PathBuf>,
     /// A TOML file of extra registrations layered on top (register your own SP here).
@@ -34,13 +42,9 @@ pub struct Cli {
     /// Back-channel rewrites `PUBLIC=INTERNAL` (e.g. `http://localhost:8001=http://identity-provider-example:8001`), comma separated.
     #[arg(long, env = "FC_HUB_INTERNAL_URLS", value_delimiter = ',')]
     pub internal_urls: Vec<String>,
-    /// acr values the platform accepts (FranceConnect: eidas1; FranceConnect+: eidas2 eidas3).
-    #[arg(
-        long,
-        env = "FC_HUB_ACR_VALUES",
-        value_delimiter = ',',
-        default_value = "eidas1,eidas2,eidas3"
-    )]
+    /// acr values the platform accepts (default: eidas1,eidas2,eidas3 for the demo's
+    /// FranceConnect, eidas2,eidas3 for FranceConnect+).
+    #[arg(long, env = "FC_HUB_ACR_VALUES", value_delimiter = ',')]
     pub acr_values: Vec<Acr>,
     /// Secret mixed into every pairwise sub.
     #[arg(long, env = "FC_HUB_SUB_SECRET", default_value = DEV_SUB_SECRET, hide_default_value = true)]
@@ -54,8 +58,9 @@ pub struct Cli {
     pub store: String,
     /// Prefix of this platform's keys in a shared Redis (two platforms, e.g. FranceConnect and
     /// FranceConnect+, can share one Redis under two namespaces; replicas of one share one).
-    #[arg(long, env = "FC_HUB_STORE_NAMESPACE", default_value = DEFAULT_NAMESPACE)]
-    pub store_namespace: String,
+    /// Default: the instance's own (`fc:franceconnect`, `fc:franceconnect-plus`).
+    #[arg(long, env = "FC_HUB_STORE_NAMESPACE")]
+    pub store_namespace: Option<String>,
     /// Most browser sessions in use kept (journeys past the mire, logged-in people).
     #[arg(long, env = "FC_HUB_MAX_SESSIONS", default_value_t = 100_000)]
     pub max_sessions: usize,
@@ -105,7 +110,7 @@ pub struct Cli {
     pub json_logs: bool,
 }
 
-/// The namespace of the platform's keys in Redis when none is configured.
+/// The namespace of FranceConnect's keys in Redis when none is configured.
 pub const DEFAULT_NAMESPACE: &str = "fc:franceconnect";
 /// Where deterministic mode finds its keys and sub secret (test-only values, see its README).
 pub const DETERMINISTIC_FIXTURES: &str = "hub/deterministic";
@@ -128,6 +133,7 @@ pub enum StoreConfig {
 /// Everything `Application::build` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub instance: Instance,
     pub public_url: String,
     pub registry: Registry,
     pub rewrites: Vec<UrlRewrite>,
@@ -179,13 +185,19 @@ fn namespace(text: &str) -> Result<String, ConfigError> {
 }
 
 impl Config {
-    /// The localhost defaults with the fixture registrations.
+    /// FranceConnect's localhost defaults with the fixture registrations.
     pub fn local() -> Result<Self, ConfigError> {
+        Self::local_for(Instance::FranceConnect)
+    }
+
+    /// The localhost defaults of `instance`, with its fixture registrations.
+    pub fn local_for(instance: Instance) -> Result<Self, ConfigError> {
         Ok(Self {
-            public_url: "http://localhost:8000".into(),
-            registry: Registry::load(&fc_plumbing::fixture_path("hub"), None)?,
+            instance,
+            public_url: instance.default_public_url(),
+            registry: Registry::load(&fc_plumbing::fixture_path(instance.fixtures()), None)?,
             rewrites: Vec::new(),
-            acr_values: Acr::ALL.to_vec(),
+            acr_values: instance.default_acr_values().to_vec(),
             sub_secret: Secret::new(DEV_SUB_SECRET),
             idp_timeout_secs: 10,
             store: StoreConfig::Memory { budget_mb: 64 },
@@ -193,7 +205,7 @@ impl Config {
             session_budget_mb: 64,
             lifetimes: Lifetimes::default(),
             cookie_secure: false,
-            session_idle_secs: 30 * 60,
+            session_idle_secs: instance.session_idle_secs(),
             relaxed: false,
             keys_dir: None,
             clock: Clock::system(),
@@ -205,10 +217,11 @@ impl Config {
     }
 
     pub fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
+        let instance = cli.instance;
         let dir = cli
             .registrations
             .clone()
-            .unwrap_or_else(|| fc_plumbing::fixture_path("hub"));
+            .unwrap_or_else(|| fc_plumbing::fixture_path(instance.fixtures()));
         let rewrites = cli
             .internal_urls
             .iter()
@@ -226,12 +239,23 @@ impl Config {
             url if url.starts_with("redis://") || url.starts_with("rediss://") => {
                 StoreConfig::Redis {
                     url: Secret::new(url),
-                    namespace: namespace(&cli.store_namespace)?,
+                    namespace: namespace(
+                        cli.store_namespace
+                            .as_deref()
+                            .unwrap_or(instance.store_namespace()),
+                    )?,
                 }
             }
             other => return Err(ConfigError::Store(other.to_owned())),
         };
-        let public_url = cli.public_url.trim_end_matches('/').to_owned();
+        let public_url = cli
+            .public_url
+            .clone()
+            .unwrap_or_else(|| instance.default_public_url())
+            .trim_end_matches('/')
+            .to_owned();
+        let registry = Registry::load(&dir, cli.extra_registrations.as_deref())?;
+        registry.check_for(instance)?;
         let admin_token = cli.admin_token.clone().filter(|t| !t.is_empty());
         if admin_token
             .as_ref()
@@ -245,13 +269,18 @@ impl Config {
                 .map(|d| d.join("admin-registrations.toml"))
         });
         let mut config = Self {
+            instance,
             cookie_secure: cli
                 .cookie_secure
                 .unwrap_or(public_url.starts_with("https://")),
             public_url,
-            registry: Registry::load(&dir, cli.extra_registrations.as_deref())?,
+            registry,
             rewrites,
-            acr_values: cli.acr_values.clone(),
+            acr_values: if cli.acr_values.is_empty() {
+                instance.default_acr_values().to_vec()
+            } else {
+                cli.acr_values.clone()
+            },
             sub_secret: cli.sub_secret.clone(),
             idp_timeout_secs: cli.idp_timeout_secs,
             store,
@@ -261,7 +290,7 @@ impl Config {
                 code_secs: cli.code_ttl_secs.max(1),
                 access_token_secs: cli.access_token_ttl_secs.max(1),
             },
-            session_idle_secs: 30 * 60,
+            session_idle_secs: instance.session_idle_secs(),
             relaxed: cli.relaxed,
             keys_dir: cli.keys_dir.clone(),
             clock: Clock::system(),
@@ -297,6 +326,11 @@ impl Config {
         self.keys_dir = Some(dir);
         self.deterministic = true;
         Ok(())
+    }
+
+    /// The address to listen on when none is given.
+    pub fn default_listen(instance: Instance) -> String {
+        format!("127.0.0.1:{}", instance.default_port())
     }
 
     pub fn issuer(&self) -> String {

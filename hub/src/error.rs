@@ -59,6 +59,11 @@ pub enum ErrorCode {
     Y600006,
     /// Internal failure of the demo itself (the demo's code).
     Y500000,
+    /// The SP's encryption keys (`jwks_uri`) cannot be fetched or hold no key for the
+    /// registered algorithm (the demo's code).
+    Y500001,
+    /// SSO: no level SSO may vouch for at or below the one asked.
+    Y520001,
 }
 
 const RECONNECT: &str =
@@ -96,6 +101,8 @@ impl ErrorCode {
             ErrorCode::Y470001 => "Y470001",
             ErrorCode::Y600006 => "Y600006",
             ErrorCode::Y500000 => "Y500000",
+            ErrorCode::Y500001 => "Y500001",
+            ErrorCode::Y520001 => "Y520001",
         }
     }
 
@@ -105,13 +112,15 @@ impl ErrorCode {
             ErrorCode::Y000404 => 404,
             ErrorCode::Y190001 | ErrorCode::Y470001 => 401,
             ErrorCode::Y020022 | ErrorCode::Y020023 | ErrorCode::Y020031 => 403,
-            ErrorCode::Y020026 | ErrorCode::Y020027 => 502,
+            ErrorCode::Y020026 | ErrorCode::Y020027 | ErrorCode::Y500001 => 502,
             // FranceConnect answers 500 for an inactive or unknown IdP; here they are only
             // reachable by a forged form, a client mistake, and no client mistake is a 5xx.
             ErrorCode::Y020017 | ErrorCode::Y020019 => 400,
-            ErrorCode::Y020029 | ErrorCode::Y020030 | ErrorCode::Y100001 | ErrorCode::Y500000 => {
-                500
-            }
+            ErrorCode::Y020029
+            | ErrorCode::Y020030
+            | ErrorCode::Y100001
+            | ErrorCode::Y500000
+            | ErrorCode::Y520001 => 500,
             ErrorCode::Y020021
             | ErrorCode::Y020025
             | ErrorCode::Y030007
@@ -137,7 +146,8 @@ impl ErrorCode {
                 "Nous vous invitons à fermer tous les onglets de votre navigateur et à recommencer votre connexion depuis le site du service."
             }
             ErrorCode::Y000404 => "La page demandée n'existe pas.",
-            ErrorCode::Y100001 | ErrorCode::Y100018 => ACR,
+            ErrorCode::Y100001 | ErrorCode::Y100018 | ErrorCode::Y520001 => ACR,
+            ErrorCode::Y500001 => SP_LINK,
             ErrorCode::Y600006 => {
                 "L'identité transmise par votre fournisseur d'identité est incomplète ou invalide. Veuillez choisir un autre moyen de connexion."
             }
@@ -176,6 +186,9 @@ impl ErrorCode {
             ErrorCode::Y100009 => {
                 "Le service demande la claim amr sans y être habilité (champ claims de son enregistrement)."
             }
+            ErrorCode::Y500001 => {
+                "Le service a demandé des jetons chiffrés : FranceConnect+ chiffre pour les clés publiques (use \"enc\") publiées à son jwks_uri. Vérifiez que cette URL répond un JWKS qui contient une clé pour l'algorithme enregistré (EC P-256 pour ECDH-ES, RSA 2048 bits ou plus pour RSA-OAEP et RSA-OAEP-256)."
+            }
             _ => return None,
         })
     }
@@ -196,6 +209,8 @@ pub enum OAuthError {
     UnsupportedGrantType,
     UnsupportedTokenType,
     InvalidToken,
+    /// The client's registration cannot be used as it stands (its key set cannot be fetched).
+    InvalidClientMetadata,
     ServerError,
 }
 
@@ -208,6 +223,7 @@ impl OAuthError {
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::UnsupportedTokenType => "unsupported_token_type",
             OAuthError::InvalidToken => "invalid_token",
+            OAuthError::InvalidClientMetadata => "invalid_client_metadata",
             OAuthError::ServerError => "server_error",
         }
     }
@@ -401,6 +417,8 @@ mod tests {
             ErrorCode::Y470001,
             ErrorCode::Y600006,
             ErrorCode::Y500000,
+            ErrorCode::Y500001,
+            ErrorCode::Y520001,
         ];
         for code in all {
             assert_eq!(format!("{code:?}"), code.as_str());

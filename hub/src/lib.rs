@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod federation;
 pub mod health;
+pub mod instance;
 pub mod jwks;
 pub mod platform;
 pub mod provider;
@@ -19,4 +20,5 @@ pub mod startup;
 pub mod store;
 
 pub use config::{Cli, Config};
+pub use instance::Instance;
 pub use startup::{Application, StartupError};

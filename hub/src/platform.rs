@@ -7,6 +7,7 @@ use fc_plumbing::{BackChannel, Clock, KeySet, Secret};
 
 use crate::admin::{Admin, AdminSettings};
 use crate::domain::{Acr, ApiVersion};
+use crate::instance::Instance;
 use crate::provider::authorize::AuthorizeSettings;
 use crate::provider::tokens::Lifetimes;
 use crate::registry::Registry;
@@ -15,6 +16,8 @@ use crate::store::Store;
 /// Settings fixed at start.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// FranceConnect or FranceConnect+: what the platform offers.
+    pub instance: Instance,
     /// The hub's public URL, without a trailing slash: v1's issuer.
     pub public_url: String,
     /// `{public_url}/api/v2`, compared byte for byte by clients.
@@ -86,6 +89,24 @@ impl Platform {
         }
     }
 
+    /// The public signing keys, as `/jwks` publishes them: those of the algorithms the
+    /// instance signs with (FranceConnect+: the ES256 key only).
+    pub fn public_jwks(&self) -> serde_json::Value {
+        let algs = self.settings.instance.signing_algs();
+        let mut doc = self.keys.jwks();
+        if let Some(keys) = doc
+            .get_mut("keys")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            keys.retain(|k| {
+                k.get("alg")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|alg| algs.iter().any(|a| a.as_str() == alg))
+            });
+        }
+        doc
+    }
+
     /// The `iss` of redirects to SPs (RFC 9207): v2 only.
     pub fn callback_iss(&self, version: ApiVersion) -> Option<&str> {
         (version == ApiVersion::V2).then_some(self.settings.issuer.as_str())
@@ -93,6 +114,7 @@ impl Platform {
 
     pub fn authorize_settings(&self, api_version: ApiVersion) -> AuthorizeSettings<'_> {
         AuthorizeSettings {
+            instance: self.settings.instance,
             acr_supported: &self.settings.acr_supported,
             default_acr: self.settings.default_acr,
             api_version,
@@ -113,6 +135,7 @@ pub(crate) mod tests {
     pub fn platform() -> (Platform, fc_plumbing::ManualClock) {
         let (clock, hand) = Clock::manual();
         let settings = Settings {
+            instance: Instance::FranceConnect,
             public_url: "http://localhost:8000".into(),
             issuer: "http://localhost:8000/api/v2".into(),
             acr_supported: Acr::ALL.to_vec(),

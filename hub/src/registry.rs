@@ -9,10 +9,12 @@ pub mod validation;
 
 use std::path::{Path, PathBuf};
 
+use fc_plumbing::jwe::{ContentEnc, EncryptionJwk, KeyAlg};
 use fc_plumbing::{Jwa, Secret};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::{Acr, ApiVersion, PromptValue};
+use crate::instance::Instance;
 pub use overrides::Overrides;
 pub use validation::{FieldError, Kind, Registration};
 
@@ -77,9 +79,57 @@ pub struct ServiceProvider {
     /// The SP's public keys, inline (a JWKS document) …
     #[serde(default)]
     pub jwks: Option<serde_json::Value>,
-    /// … or published at this URL.
+    /// … or published at this URL. Used for `private_key_jwt` and, on FranceConnect+, to
+    /// encrypt to the SP's `use=enc` keys.
     #[serde(default)]
     pub jwks_uri: Option<String>,
+    /// FranceConnect+: the ID token is a JWE with this `alg` (an empty string: not encrypted).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub id_token_encrypted_response_alg: Option<KeyAlg>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub id_token_encrypted_response_enc: Option<ContentEnc>,
+    /// FranceConnect+: the userinfo answer is a JWE with this `alg`.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub userinfo_encrypted_response_alg: Option<KeyAlg>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub userinfo_encrypted_response_enc: Option<ContentEnc>,
+}
+
+/// How a token is encrypted to its recipient: the pair a registration names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encryption {
+    pub alg: KeyAlg,
+    pub enc: ContentEnc,
+}
+
+/// FranceConnect reads an empty string in a registration as "not set".
+fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => value.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// The encryption a pair of registration fields asks for; one without the other is an error.
+fn encryption_pair(
+    who: &str,
+    field: &str,
+    alg: Option<KeyAlg>,
+    enc: Option<ContentEnc>,
+) -> Result<Option<Encryption>, RegistryError> {
+    match (alg, enc) {
+        (None, None) => Ok(None),
+        (Some(alg), Some(enc)) => Ok(Some(Encryption { alg, enc })),
+        _ => Err(RegistryError::Invalid(format!(
+            "{who}: {field}_alg and {field}_enc go together (e.g. \"ECDH-ES\" and \"A256GCM\")"
+        ))),
+    }
 }
 
 /// How a service provider authenticates at the token endpoint.
@@ -117,6 +167,30 @@ impl ServiceProvider {
     /// Whether the SP registered every value of `prompt`.
     pub fn allows_prompt(&self, prompt: crate::domain::Prompt) -> bool {
         prompt.values().all(|v| self.allowed_prompts.contains(&v))
+    }
+
+    /// How its ID tokens are encrypted, if they are.
+    pub fn id_token_encryption(&self) -> Option<Encryption> {
+        let (alg, enc) = (
+            self.id_token_encrypted_response_alg,
+            self.id_token_encrypted_response_enc,
+        );
+        Some(Encryption {
+            alg: alg?,
+            enc: enc?,
+        })
+    }
+
+    /// How its userinfo answers are encrypted, if they are.
+    pub fn userinfo_encryption(&self) -> Option<Encryption> {
+        let (alg, enc) = (
+            self.userinfo_encrypted_response_alg,
+            self.userinfo_encrypted_response_enc,
+        );
+        Some(Encryption {
+            alg: alg?,
+            enc: enc?,
+        })
     }
 
     /// Whether the SP's IdP filter lets it use `idp_uid`.
@@ -233,6 +307,67 @@ pub struct DataProvider {
     pub scopes: Vec<String>,
     #[serde(default = "default_alg")]
     pub checktoken_signed_response_alg: Jwa,
+    /// The checktoken answer is a JWE with this `alg` (FranceConnect v2; empty: not encrypted).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub checktoken_encrypted_response_alg: Option<KeyAlg>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub checktoken_encrypted_response_enc: Option<ContentEnc>,
+    /// Where the DP publishes its encryption keys (`use=enc`).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+}
+
+impl DataProvider {
+    /// How its checktoken answers are encrypted, if they are.
+    pub fn checktoken_encryption(&self) -> Option<Encryption> {
+        let (alg, enc) = (
+            self.checktoken_encrypted_response_alg,
+            self.checktoken_encrypted_response_enc,
+        );
+        Some(Encryption {
+            alg: alg?,
+            enc: enc?,
+        })
+    }
+}
+
+fn check_offer(
+    who: &str,
+    offer: crate::instance::EncryptionOffer,
+    asked: Encryption,
+    instance: Instance,
+) -> Result<(), RegistryError> {
+    if offer.algs.contains(&asked.alg) && offer.encs.contains(&asked.enc) {
+        return Ok(());
+    }
+    Err(RegistryError::Invalid(format!(
+        "{who}: encryption {}/{} is not offered by {instance} (alg ECDH-ES, RSA-OAEP or \
+         RSA-OAEP-256; enc A256GCM)",
+        asked.alg, asked.enc
+    )))
+}
+
+/// Encryption needs the recipient's public keys: inline ones must hold a key for the algorithm
+/// now; a `jwks_uri` is fetched at login (and a failure then is a clear error, not a panic).
+fn check_keys(
+    who: &str,
+    jwks: Option<&serde_json::Value>,
+    jwks_uri: Option<&str>,
+    alg: KeyAlg,
+) -> Result<(), RegistryError> {
+    match (jwks, jwks_uri) {
+        (Some(doc), _) => EncryptionJwk::from_jwks(doc, alg).map(|_| ()).map_err(|e| {
+            RegistryError::Invalid(format!("{who}: its jwks has no key to encrypt to: {e}"))
+        }),
+        (None, Some(uri)) if uri.starts_with("http://") || uri.starts_with("https://") => Ok(()),
+        (None, Some(uri)) => Err(RegistryError::Invalid(format!(
+            "{who}: jwks_uri {uri:?} is not an http(s) URL"
+        ))),
+        (None, None) => Err(RegistryError::Invalid(format!(
+            "{who} asks for {alg} encryption but registers no keys to encrypt to: add jwks_uri \
+             (the URL of its public keys, use \"enc\")"
+        ))),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -352,6 +487,94 @@ impl Registry {
         list.len() != before
     }
 
+    /// Checks the registrations against what `instance` offers: its signing algorithms (ES256
+    /// only on FranceConnect+), encryption (FranceConnect+ only for service providers, both for
+    /// data providers), with keys to encrypt to. Each refusal names the partner and the field.
+    pub fn check_for(&self, instance: Instance) -> Result<(), RegistryError> {
+        let offered = instance.signing_algs();
+        let names = |algs: &[Jwa]| {
+            algs.iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for sp in self.service_providers.iter().filter(|s| s.active) {
+            let who = format!("service provider {:?}", sp.name);
+            for (field, alg) in [
+                (
+                    "id_token_signed_response_alg",
+                    sp.id_token_signed_response_alg,
+                ),
+                (
+                    "userinfo_signed_response_alg",
+                    sp.userinfo_signed_response_alg,
+                ),
+            ] {
+                if !offered.contains(&alg) {
+                    return Err(RegistryError::Invalid(format!(
+                        "{who}: {field} = {alg} is not offered by {instance} ({})",
+                        names(offered)
+                    )));
+                }
+            }
+            let pairs = [
+                encryption_pair(
+                    &who,
+                    "id_token_encrypted_response",
+                    sp.id_token_encrypted_response_alg,
+                    sp.id_token_encrypted_response_enc,
+                )?,
+                encryption_pair(
+                    &who,
+                    "userinfo_encrypted_response",
+                    sp.userinfo_encrypted_response_alg,
+                    sp.userinfo_encrypted_response_enc,
+                )?,
+            ];
+            let asked: Vec<Encryption> = pairs.into_iter().flatten().collect();
+            if asked.is_empty() {
+                continue;
+            }
+            let Some(offer) = instance.sp_encryption() else {
+                return Err(RegistryError::Invalid(format!(
+                    "{who} asks for encrypted tokens, which {instance} does not offer: \
+                     register it on FranceConnect+ (--instance franceconnect-plus) or drop the \
+                     *_encrypted_response_* fields"
+                )));
+            };
+            for e in &asked {
+                check_offer(&who, offer, *e, instance)?;
+                check_keys(&who, sp.jwks.as_ref(), sp.jwks_uri.as_deref(), e.alg)?;
+            }
+        }
+        for dp in &self.data_providers {
+            let who = format!("data provider {:?}", dp.title);
+            let alg = dp.checktoken_signed_response_alg;
+            if alg == Jwa::HS256 || !offered.contains(&alg) {
+                let asymmetric: Vec<Jwa> = offered
+                    .iter()
+                    .copied()
+                    .filter(|a| *a != Jwa::HS256)
+                    .collect();
+                return Err(RegistryError::Invalid(format!(
+                    "{who}: checktoken_signed_response_alg = {alg} is not offered by {instance} \
+                     for checktoken ({})",
+                    names(&asymmetric)
+                )));
+            }
+            if let Some(e) = encryption_pair(
+                &who,
+                "checktoken_encrypted_response",
+                dp.checktoken_encrypted_response_alg,
+                dp.checktoken_encrypted_response_enc,
+            )? {
+                check_offer(&who, instance.dp_encryption(), e, instance)?;
+                check_keys(&who, None, dp.jwks_uri.as_deref(), e.alg)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces the URL prefix `from` by `to` in every URL of the registry. The launcher uses it
     /// when the programs do not run on their default ports.
     pub fn replace_url_prefix(&mut self, from: &str, to: &str) {
@@ -365,6 +588,10 @@ impl Registry {
         for sp in &mut self.service_providers {
             sp.redirect_uris.iter_mut().for_each(fix);
             sp.post_logout_redirect_uris.iter_mut().for_each(fix);
+            sp.jwks_uri.iter_mut().for_each(fix);
+        }
+        for dp in &mut self.data_providers {
+            dp.jwks_uri.iter_mut().for_each(fix);
         }
         for idp in &mut self.identity_providers {
             for u in [
@@ -443,6 +670,75 @@ mod tests {
         assert_eq!(
             r.service_providers[1].redirect_uris,
             vec!["http://localhost:3001/oidc-callback".to_owned()]
+        );
+    }
+
+    fn plus() -> Registry {
+        Registry::load(&fc_plumbing::fixture_path("hub-plus"), None).unwrap()
+    }
+
+    fn refusal(registry: &Registry, instance: Instance) -> String {
+        registry.check_for(instance).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn each_instance_accepts_its_own_fixture_registrations() {
+        let fc = Registry::load(&fc_plumbing::fixture_path("hub"), None).unwrap();
+        fc.check_for(Instance::FranceConnect).unwrap();
+        let dp = &fc.data_providers[0];
+        assert_eq!(
+            dp.checktoken_encryption(),
+            Some(Encryption {
+                alg: KeyAlg::EcdhEs,
+                enc: ContentEnc::A256Gcm
+            })
+        );
+        let plus = plus();
+        plus.check_for(Instance::FranceConnectPlus).unwrap();
+        assert!(plus.service_providers[0].id_token_encryption().is_some());
+        // FranceConnect's HS256 and RS256 SPs are refused by FranceConnect+ …
+        let err = refusal(&fc, Instance::FranceConnectPlus);
+        assert!(
+            err.contains("is not offered by FranceConnect+ (ES256)"),
+            "{err}"
+        );
+        // … and FranceConnect does not encrypt to SPs.
+        let err = refusal(&plus, Instance::FranceConnect);
+        assert!(err.contains("asks for encrypted tokens"), "{err}");
+    }
+
+    #[test]
+    fn encryption_needs_both_fields_keys_and_an_offered_algorithm() {
+        let sp = |extra: &str| {
+            let mut r = plus();
+            let toml = format!(
+                "[[service_provider]]\nclient_id = \"x\"\nclient_secret = \"s\"\nname = \"X\"\n\
+                 entity_id = \"e\"\ntype = \"public\"\nscopes = [\"openid\"]\n\
+                 redirect_uris = [\"http://x/cb\"]\n{extra}"
+            );
+            r.add_toml(&toml).map(|()| r)
+        };
+        let r = sp("id_token_encrypted_response_alg = \"ECDH-ES\"").unwrap();
+        let err = refusal(&r, Instance::FranceConnectPlus);
+        assert!(err.contains("go together"), "{err}");
+        let r = sp("userinfo_encrypted_response_alg = \"RSA-OAEP\"\nuserinfo_encrypted_response_enc = \"A256GCM\"").unwrap();
+        let err = refusal(&r, Instance::FranceConnectPlus);
+        assert!(err.contains("registers no keys to encrypt to"), "{err}");
+        let r = sp("id_token_encrypted_response_alg = \"ECDH-ES\"\nid_token_encrypted_response_enc = \"A256GCM\"\njwks = { keys = [] }").unwrap();
+        let err = refusal(&r, Instance::FranceConnectPlus);
+        assert!(err.contains("no key to encrypt to"), "{err}");
+        let err = sp("id_token_encrypted_response_alg = \"A128KW\"").unwrap_err();
+        assert!(err.contains("ECDH-ES, RSA-OAEP or RSA-OAEP-256"), "{err}");
+        // Empty strings mean "not encrypted", as in FranceConnect's registrations.
+        let r =
+            sp("id_token_encrypted_response_alg = \"\"\nid_token_encrypted_response_enc = \"\"")
+                .unwrap();
+        r.check_for(Instance::FranceConnectPlus).unwrap();
+        let r = sp("id_token_signed_response_alg = \"HS256\"").unwrap();
+        let err = refusal(&r, Instance::FranceConnectPlus);
+        assert!(
+            err.contains("\"X\": id_token_signed_response_alg = HS256"),
+            "{err}"
         );
     }
 

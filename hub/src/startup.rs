@@ -18,7 +18,7 @@ use crate::admin::{self, AdminSettings};
 use crate::config::{Config, StoreConfig};
 use crate::error::{Error, ErrorCode};
 use crate::platform::{Platform, Settings};
-use crate::registry::{Overrides, RegistryError};
+use crate::registry::Overrides;
 use crate::routes;
 use crate::store::sessions::{HubSessions, RedisSessions};
 use crate::store::{MemoryStore, RedisStore, Store};
@@ -35,10 +35,10 @@ pub enum StartupError {
     BackChannel(#[from] fc_plumbing::BackChannelError),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("registrations: {0}")]
+    Registry(#[from] crate::registry::RegistryError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    #[error("registrations changed through the control API: {0}")]
-    Registrations(#[from] RegistryError),
     #[error("control API: {0}")]
     Admin(String),
 }
@@ -129,25 +129,23 @@ async fn folder_keys(dir: std::path::PathBuf) -> Result<KeySet, StartupError> {
 impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
+        let instance = config.instance;
+        config.registry.check_for(instance)?;
         let keys = signing_keys(&config).await?;
         let back_channel = BackChannel::new(
             Duration::from_secs(config.idp_timeout_secs),
             config.rewrites.clone(),
         )?;
-        let templates = web::Data::new(routes::templates()?);
+        let templates = web::Data::new(routes::templates(instance)?);
         let (store, sessions) = stores(&config).await?;
         let session_key = cookie_key(&store).await?;
         tracing::info!(store = %store.describe(), "hub state store");
         let settings = Settings {
+            instance,
             issuer: config.issuer(),
             public_url: config.public_url.clone(),
             acr_supported: config.acr_values.clone(),
-            default_acr: config
-                .acr_values
-                .iter()
-                .copied()
-                .min()
-                .unwrap_or(crate::domain::Acr::Eidas1),
+            default_acr: instance.default_acr(&config.acr_values),
             relaxed: config.relaxed,
             sub_secret: config.sub_secret.clone(),
             lifetimes: config.lifetimes,
@@ -188,6 +186,8 @@ impl Application {
         let (secure, idle) = (config.cookie_secure, config.session_idle_secs);
         let (app_platform, app_sessions) = (platform.clone(), sessions.clone());
         let server = HttpServer::new(move || {
+            // Each worker thread serves this hub only: its error pages carry its name.
+            routes::errors::set_product(instance);
             App::new()
                 .app_data(app_platform.clone())
                 .app_data(templates.clone())
@@ -205,7 +205,7 @@ impl Application {
                 .wrap(fc_plumbing::session::middleware(
                     app_sessions.clone(),
                     session_key.clone(),
-                    "fc_hub_session",
+                    instance.session_cookie(),
                     secure,
                     idle,
                 ))
@@ -222,7 +222,7 @@ impl Application {
                         routes::admin::configure(cfg);
                     }
                 })
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, instance))
         })
         .listen(listener)?
         .run();
@@ -237,6 +237,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// FranceConnect or FranceConnect+.
+    pub fn instance(&self) -> crate::Instance {
+        self.platform.settings.instance
     }
 
     pub fn handle(&self) -> ServerHandle {

@@ -8,7 +8,13 @@ A256GCM):
 It also checks that our kids are RFC 7638 thumbprints as jwcrypto computes them, and that our
 tool refuses a token altered on the way or carrying another algorithm than the pinned one.
 
-Usage: check.py PATH_TO_JWE_TOOL WORK_DIR
+Then what a running FranceConnect+ hub really sends: for each algorithm jwcrypto makes the key
+pair of a service provider and of a data provider, the hub tool (hub/examples/fcplus_tokens.rs)
+registers them on a FranceConnect+ hub, drives a login and writes the ID token, the userinfo
+answer and the checktoken answer as they came over the wire; jwcrypto decrypts each one, checks
+its header is FranceConnect+'s and verifies the signed JWT inside with the hub's published keys.
+
+Usage: check.py PATH_TO_JWE_TOOL PATH_TO_HUB_TOOL WORK_DIR
 """
 
 import json
@@ -124,12 +130,94 @@ def jwcrypto_to_ours(alg, work, our_keys):
     check(f"{alg}: we refuse it when {other} is pinned", status == 1 and "unexpected JWE alg" in err, err)
 
 
+def open_nested(name, compact, key, alg, hub_keys, header_members):
+    """Decrypts `compact` with jwcrypto, checks its protected header has exactly
+    `header_members`, verifies the inner ES256 JWS with the hub's keys; returns (header, claims)."""
+    token = jwe.JWE(algs=[alg, ENC])
+    try:
+        token.deserialize(compact, key=key)
+    except Exception as e:
+        check(f"{name}: jwcrypto decrypts the hub's JWE", False, repr(e))
+        return None, None
+    check(f"{name}: jwcrypto decrypts the hub's JWE", True)
+    header = json.loads(token.objects["protected"])
+    check(f"{name}: header members", set(header) == header_members, f"{sorted(header)}")
+    check(f"{name}: alg and enc", header.get("alg") == alg and header.get("enc") == ENC, json.dumps(header))
+    inner = jws.JWS()
+    try:
+        inner.deserialize(token.payload.decode())
+        kid = inner.jose_header.get("kid")
+        signing = [k for k in hub_keys["keys"] if k.get("kid") == kid]
+        check(f"{name}: inner JWS names a published ES256 key", len(signing) == 1 and
+              inner.jose_header.get("alg") == "ES256", json.dumps(inner.jose_header))
+        inner.verify(jwk.JWK(**signing[0]), alg="ES256")
+        claims = json.loads(inner.payload)
+    except Exception as e:
+        check(f"{name}: jwcrypto verifies the hub's inner signature", False, repr(e))
+        return header, None
+    check(f"{name}: jwcrypto verifies the hub's inner signature", True)
+    return header, claims
+
+
+def hub_answers(hub_tool, work):
+    keys = {}
+    for alg in ALGS:
+        key, public = recipient_key(alg)
+        keys[alg] = key
+        with open(f"{work}/recipient-{alg}.json", "w") as f:
+            json.dump(public, f)
+    run = subprocess.run([hub_tool, work], capture_output=True, text=True, timeout=600)
+    print(run.stdout.strip())
+    if run.returncode != 0:
+        check("the hub tool drives a FranceConnect+ login per algorithm", False, run.stderr.strip()[-2000:])
+        return
+    with open(f"{work}/hub-jwks.json") as f:
+        hub_keys = json.load(f)
+    check("FranceConnect+ publishes its ES256 key only",
+          [k.get("alg") for k in hub_keys["keys"]] == ["ES256"], json.dumps(hub_keys))
+    for alg in ALGS:
+        with open(f"{work}/hub-{alg}.json") as f:
+            sent = json.load(f)
+        epk = {"epk"} if alg == "ECDH-ES" else set()
+        sp_header = {"alg", "enc", "cty", "kid", "iss", "aud"} | epk
+        key = keys[alg]
+
+        header, id_token = open_nested(f"hub {alg} ID token", sent["id_token"], key, alg, hub_keys, sp_header)
+        if header:
+            check(f"hub {alg} ID token: header values",
+                  header["cty"] == "JWT" and header["kid"] == key.thumbprint()
+                  and header["iss"] == sent["issuer"] and header["aud"] == sent["client_id"], json.dumps(header))
+        if id_token:
+            check(f"hub {alg} ID token: claims",
+                  id_token["iss"] == sent["issuer"] and id_token["aud"] == sent["client_id"]
+                  and id_token["acr"] == sent["acr"] and id_token["nonce"] == sent["nonce"],
+                  json.dumps(id_token))
+
+        header, userinfo = open_nested(f"hub {alg} userinfo", sent["userinfo"], key, alg, hub_keys, sp_header)
+        if userinfo and id_token:
+            check(f"hub {alg} userinfo: claims",
+                  userinfo["sub"] == id_token["sub"] and userinfo["given_name"] == "Mélaine Évelyne"
+                  and userinfo["rnipp_given_name"] == "Mélaine Évelyne" and "given_name_array" not in userinfo,
+                  json.dumps(userinfo))
+
+        dp_header = {"alg", "enc"} | epk
+        _, answer = open_nested(f"hub {alg} checktoken", sent["checktoken"], key, alg, hub_keys, dp_header)
+        if answer:
+            introspection = answer.get("token_introspection", {})
+            check(f"hub {alg} checktoken: claims",
+                  set(answer) == {"iss", "aud", "iat", "token_introspection"}
+                  and answer["iss"] == sent["issuer"] and answer["aud"] == sent["dp_client_id"]
+                  and introspection.get("active") is True and introspection.get("acr") == sent["acr"]
+                  and introspection.get("scope") == "dgfip_rfr", json.dumps(answer))
+
+
 def main():
-    work = sys.argv[2]
+    hub_tool, work = sys.argv[2], sys.argv[3]
     for alg in ALGS:
         our_keys = json.loads(tool_ok("keys", work, alg))
         ours_to_jwcrypto(alg, work, our_keys)
         jwcrypto_to_ours(alg, work, our_keys)
+    hub_answers(hub_tool, work)
     passed = sum(results)
     failed = len(results) - passed
     print(f"jose-interop: {passed} passed, {failed} failed")
@@ -137,7 +225,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
     TOOL = sys.argv[1]
     sys.exit(main())

@@ -7,11 +7,14 @@ use fc_plumbing::Secret;
 #[derive(Parser)]
 #[command(
     name = "fc-demo",
-    about = "Starts the FranceConnect demo: hub, service provider, identity provider and data provider"
+    about = "Starts the FranceConnect demo: the FranceConnect and FranceConnect+ hubs, service provider, identity provider and data provider"
 )]
 struct Cli {
     #[arg(long, env = "FC_DEMO_HUB_PORT", default_value_t = 8000)]
     hub_port: u16,
+    /// Port of the FranceConnect+ hub (eidas2, eidas3; encrypted tokens).
+    #[arg(long, env = "FC_DEMO_HUB_PLUS_PORT", default_value_t = 8003)]
+    hub_plus_port: u16,
     #[arg(long, env = "FC_DEMO_SP_PORT", default_value_t = 3000)]
     sp_port: u16,
     #[arg(long, env = "FC_DEMO_IDP_PORT", default_value_t = 8001)]
@@ -40,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
     let options = Options {
         ports: Ports {
             hub: cli.hub_port,
+            hub_plus: cli.hub_plus_port,
             sp: cli.sp_port,
             idp: cli.idp_port,
             dp: cli.dp_port,
@@ -62,6 +66,10 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "  hub (FranceConnect) {}/api/v2/.well-known/openid-configuration",
         demo.hub_url
+    );
+    println!(
+        "  hub (FranceConnect+) {}/api/v2/.well-known/openid-configuration   (eidas2, eidas3; encrypted tokens)",
+        demo.hub_plus_url
     );
     println!("  identity provider  {}   (3_melaine / 123)", demo.idp_url);
     println!("  data provider      {}", demo.dp_url);

@@ -1,4 +1,4 @@
-//! A bounded, seeded HTTP fuzz run across the four programs' routes: a few thousand hostile
+//! A bounded, seeded HTTP fuzz run across the programs' routes (both hubs): a few thousand hostile
 //! requests (random methods, paths near the real ones, junk queries, bodies, headers and cookies)
 //! must give no panic, no dropped connection and no 5xx — every client mistake is a clear 4xx.
 //! The seed is printed; `FC_FUZZ_SEED=<n>` replays a run, `FC_FUZZ_REQUESTS=<n>` sizes it.
@@ -206,6 +206,7 @@ async fn thousands_of_hostile_requests_give_no_panic_and_no_5xx() {
     let options = Options {
         ports: Ports {
             hub: 0,
+            hub_plus: 0,
             sp: 0,
             idp: 0,
             dp: 0,
@@ -215,6 +216,7 @@ async fn thousands_of_hostile_requests_give_no_panic_and_no_5xx() {
     let demo = launch(&options).await.expect("the four programs start");
     let targets = [
         (demo.hub_url.clone(), HUB),
+        (demo.hub_plus_url.clone(), HUB),
         (demo.sp_url.clone(), SP),
         (demo.idp_url.clone(), IDP),
         (demo.dp_url.clone(), DP),

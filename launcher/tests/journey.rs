@@ -1,7 +1,9 @@
-//! The whole FranceConnect journey (README, "The journey") across the four real programs, over real sockets,
-//! with a cookie-keeping client that follows forms and redirects the way a browser does and
-//! checks every hop: login, identity, data with consent, journal, logout, and a new login that
-//! shows the mire again.
+//! The whole FranceConnect journey (README, "The journey") across the real programs, over real
+//! sockets, with a cookie-keeping client that follows forms and redirects the way a browser does
+//! and checks every hop: login, identity, data with consent (the DP decrypting the hub's answer),
+//! journal, logout, and a new login that shows the mire again. Then FranceConnect+, through the
+//! hub directly with a test client that registered encryption keys: the example SP cannot log in
+//! through FranceConnect+ yet (`docs/franceconnect-plus.md`).
 
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,8 +13,10 @@ use fc_plumbing::testing::{Browser, Page, set};
 
 struct Urls {
     hub: String,
+    hub_plus: String,
     sp: String,
     idp: String,
+    dp: String,
 }
 
 /// The demo on free ports.
@@ -20,6 +24,7 @@ fn any_ports() -> Options {
     Options {
         ports: Ports {
             hub: 0,
+            hub_plus: 0,
             sp: 0,
             idp: 0,
             dp: 0,
@@ -29,13 +34,25 @@ fn any_ports() -> Options {
 }
 
 async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
-    let demo = launch(&any_ports()).await.expect("the four programs start");
+    let (urls, _, handles) = start_with_plus().await;
+    (urls, handles)
+}
+
+async fn start_with_plus() -> (
+    Urls,
+    actix_web::web::Data<hub::platform::Platform>,
+    Vec<actix_web::dev::ServerHandle>,
+) {
+    let demo = launch(&any_ports()).await.expect("the programs start");
     let urls = Urls {
         hub: demo.hub_url.clone(),
+        hub_plus: demo.hub_plus_url.clone(),
         sp: demo.sp_url.clone(),
         idp: demo.idp_url.clone(),
+        dp: demo.dp_url.clone(),
     };
-    (urls, demo.spawn())
+    let plus = demo.hub_plus_platform();
+    (urls, plus, demo.spawn())
 }
 
 fn hop_urls(page: &Page) -> Vec<String> {
@@ -176,6 +193,25 @@ async fn the_whole_journey_login_identity_data_logout() {
     let json: serde_json::Value = serde_json::from_str(&data.element_text("data-json")).unwrap();
     assert_eq!(json["rfr"], 42000, "{json}");
     assert_eq!(json["sitFam"], "M", "{json}");
+    // The hub encrypted its checktoken answer to the DP's key (fixtures/hub/data-providers.toml):
+    // the DP's own journal shows the JWE it opened, then the signed answer inside.
+    let correlation_id = data.body.split("X-Correlation-ID <code>").nth(1).unwrap();
+    let correlation_id = correlation_id.split("</code>").next().unwrap();
+    let dp_journal: serde_json::Value =
+        reqwest::get(format!("{}/exchanges/{correlation_id}", urls.dp))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let checktoken = &dp_journal[0];
+    assert_eq!(checktoken["kind"], "checktoken", "{dp_journal}");
+    assert_eq!(
+        checktoken["jwe"]["header"]["alg"], "ECDH-ES",
+        "{dp_journal}"
+    );
+    assert_eq!(checktoken["jwe"]["decrypted"], true);
+    assert_eq!(checktoken["jws"]["signature_valid"], true);
 
     // 3. The journal shows the exchanges.
     let journal = browser.open(&format!("{}/journal", urls.sp)).await;
@@ -288,6 +324,158 @@ async fn the_hub_control_api_is_on_with_a_generated_or_given_token() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
+    for h in handles {
+        h.stop(false).await;
+    }
+}
+
+/// A JWKS served on a free port: the test client's `jwks_uri`.
+async fn serve_jwks(jwks: serde_json::Value) -> (String, actix_web::dev::ServerHandle) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/jwks.json",
+        listener.local_addr().unwrap().port()
+    );
+    let server = HttpServer::new(move || {
+        let jwks = jwks.clone();
+        App::new().default_service(web::to(move || {
+            let jwks = jwks.clone();
+            async move { HttpResponse::Ok().json(jwks) }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (url, handle)
+}
+
+/// FranceConnect+ beside FranceConnect, with the same IdP: a test client registered with
+/// encryption (ECDH-ES for the ID token, RSA-OAEP-256 for userinfo) logs in at eidas3 and
+/// decrypts, then verifies, what the hub sends.
+#[tokio::test]
+async fn franceconnect_plus_runs_beside_franceconnect_with_encrypted_tokens() {
+    use fc_plumbing::jwe::{ContentEnc, DecryptionKeys, KeyAlg, decrypt};
+    let (urls, plus, mut handles) = start_with_plus().await;
+    let keys = DecryptionKeys::generate().unwrap();
+    let (jwks_uri, jwks_server) = serve_jwks(keys.jwks()).await;
+    handles.push(jwks_server);
+    const ID: &str = "launcher-test-client-of-franceconnect-plus";
+    const SECRET: &str = "launcher-test-secret-of-franceconnect-plus-00000000000000";
+    const CALLBACK: &str = "http://client-plus.test/oidc-callback";
+    let mut registry = (*plus.registry()).clone();
+    registry
+        .add_toml(&format!(
+            r#"
+[[service_provider]]
+client_id = "{ID}"
+client_secret = "{SECRET}"
+name = "Client de test FranceConnect+"
+entity_id = "{ID}"
+type = "public"
+scopes = ["openid", "given_name", "family_name", "birthdate", "rnipp_birthdate"]
+redirect_uris = ["{CALLBACK}"]
+id_token_encrypted_response_alg = "ECDH-ES"
+id_token_encrypted_response_enc = "A256GCM"
+userinfo_encrypted_response_alg = "RSA-OAEP-256"
+userinfo_encrypted_response_enc = "A256GCM"
+jwks_uri = "{jwks_uri}"
+"#
+        ))
+        .unwrap();
+    plus.set_registry(registry);
+
+    let browser = Browser::stopping_at("http://client-plus.test");
+    let authorize = fc_plumbing::web::url_with_query(
+        &format!("{}/api/v2/authorize", urls.hub_plus),
+        &[
+            ("client_id", ID),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("scope", "openid given_name family_name rnipp_birthdate"),
+            ("state", "plus-state"),
+            ("nonce", "a-nonce-long-enough-for-franceconnect-plus"),
+            ("acr_values", "eidas3"),
+        ],
+    );
+    let mire = browser.open(&authorize).await;
+    assert!(mire.url.starts_with(&urls.hub_plus), "{}", mire.url);
+    mire.assert_contains("FranceConnect+");
+    let (action, fields) = mire.form("data-testid=\"idp-identity-provider-example\"");
+    let login = browser.submit(&action, &fields).await;
+    assert!(login.url.starts_with(&urls.idp), "{}", login.url);
+    let (action, mut fields) = login.form("id=\"login-form\"");
+    set(&mut fields, "login", "3_melaine");
+    set(&mut fields, "password", "123");
+    let consent = browser.submit(&action, &fields).await;
+    assert!(consent.url.ends_with("/consent"), "{}", consent.url);
+    let (action, fields) = consent.form("id=\"consent-form\"");
+    let back = browser.submit(&action, &fields).await;
+    let callback = reqwest::Url::parse(&back.url).unwrap();
+    let q: std::collections::HashMap<String, String> =
+        callback.query_pairs().into_owned().collect();
+    assert_eq!(q["iss"], format!("{}/api/v2", urls.hub_plus));
+
+    let tokens: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v2/token", urls.hub_plus))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", q["code"].as_str()),
+            ("redirect_uri", CALLBACK),
+            ("client_id", ID),
+            ("client_secret", SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hub_jwks: serde_json::Value = reqwest::get(format!("{}/api/v2/jwks", urls.hub_plus))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hub_jwks = fc_plumbing::jose::parse_jwks(&hub_jwks).unwrap();
+    let open = |jwe: &str, alg: KeyAlg| {
+        let inner = decrypt(jwe, &keys, alg, ContentEnc::A256Gcm).unwrap();
+        assert_eq!(inner.header["iss"], format!("{}/api/v2", urls.hub_plus));
+        fc_plumbing::jose::verify_jwt(&inner.plaintext, fc_plumbing::Jwa::ES256, &hub_jwks, None)
+            .unwrap()
+    };
+    let id_token = open(tokens["id_token"].as_str().unwrap(), KeyAlg::EcdhEs);
+    assert_eq!(id_token["acr"], "eidas3");
+    assert_eq!(id_token["amr"], serde_json::Value::Null, "amr not asked");
+    let userinfo = reqwest::Client::new()
+        .get(format!("{}/api/v2/userinfo", urls.hub_plus))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let userinfo = open(&userinfo, KeyAlg::RsaOaep256);
+    assert_eq!(userinfo["family_name"], "TROIS");
+    assert_eq!(userinfo["rnipp_birthdate"], "1981-07-27");
+    assert_eq!(userinfo["sub"], id_token["sub"]);
+
+    // FranceConnect, beside it, still answers on its own port with its own issuer.
+    let fc: serde_json::Value = reqwest::get(format!(
+        "{}/api/v2/.well-known/openid-configuration",
+        urls.hub
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(fc["issuer"], format!("{}/api/v2", urls.hub));
+    assert!(fc.get("id_token_encryption_alg_values_supported").is_none());
     for h in handles {
         h.stop(false).await;
     }

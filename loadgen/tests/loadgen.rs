@@ -12,6 +12,7 @@ async fn four_browsers_complete_their_journeys_without_errors_or_cross_talk() {
     let options = Options {
         ports: Ports {
             hub: 0,
+            hub_plus: 0,
             sp: 0,
             idp: 0,
             dp: 0,

@@ -232,6 +232,8 @@ impl TestApp {
         let mut config = Config::local();
         config.hub_url = hub.url.clone();
         config.hub_timeout_secs = 5;
+        // The stub answers signed JWSs unless a test pins encryption (tests/api/encryption.rs).
+        config.checktoken_encryption_alg = data_provider_example::CheckTokenEncryption::None;
         customize(&mut config);
         Self::spawn_with(config).await
     }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod data;
+mod encryption;
 mod exchanges;
 mod flood;
 mod franceconnect;

@@ -17,10 +17,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::SpRedirect;
-use super::scopes::{IDENTITY_SCOPES, V1_ONLY_SCOPES};
+use super::scopes::V1_ONLY_SCOPES;
 use crate::domain::{Acr, ApiVersion, Prompt};
 use crate::error::{BackLink, Error, ErrorCode, Result};
 use crate::federation::IdpLeg;
+use crate::instance::Instance;
 use crate::platform::Platform;
 use crate::registry::{Registry, ServiceProvider};
 use crate::session::{HubSession, Journey, Step};
@@ -73,6 +74,7 @@ impl AuthorizeRequest {
 
 /// Platform settings that shape authorize.
 pub struct AuthorizeSettings<'a> {
+    pub instance: Instance,
     pub acr_supported: &'a [Acr],
     pub default_acr: Acr,
     pub api_version: ApiVersion,
@@ -207,7 +209,7 @@ fn finish(
         ));
     }
     let known = |s: &str| {
-        IDENTITY_SCOPES.contains(&s)
+        settings.instance.identity_scopes().contains(&s)
             || registry.is_data_scope(s)
             || (settings.api_version == ApiVersion::V1 && V1_ONLY_SCOPES.contains(&s))
     };
@@ -342,6 +344,7 @@ pub async fn start(
 
     if let Some(login) = &session.sso
         && login.idp_acr >= journey.request.acr
+        && platform.settings.instance.sso_allows(journey.request.acr)
         && registry
             .identity_provider(&login.idp_uid)
             .is_some_and(|idp| idp.active && sp.allows_idp(&idp.uid))
@@ -416,6 +419,7 @@ mod tests {
 
     fn settings(relaxed: bool, acr: &[Acr]) -> AuthorizeSettings<'_> {
         AuthorizeSettings {
+            instance: Instance::FranceConnect,
             acr_supported: acr,
             default_acr: Acr::Eidas1,
             api_version: ApiVersion::V2,

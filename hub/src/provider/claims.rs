@@ -75,7 +75,7 @@ pub fn userinfo_claims(
     now: i64,
 ) -> Map<String, Value> {
     let g = &token.grant;
-    let mut claims = identity_claims(&g.identity, &g.request.scopes);
+    let mut claims = identity_claims(platform.settings.instance, &g.identity, &g.request.scopes);
     claims.insert("sub".into(), json!(g.sub));
     if g.request.api_version == ApiVersion::V2 {
         claims.insert("iss".into(), json!(platform.settings.issuer));

@@ -15,7 +15,8 @@ use super::scopes::{claims_of_scopes, data_scope_label, data_scope_provider};
 use super::sub::pairwise_sub;
 use super::tokens::{self, Grant};
 use crate::domain::Identity;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
+use crate::instance::Instance;
 use crate::platform::Platform;
 use crate::registry::{Registry, ServiceProvider, SpType};
 use crate::session::{HubSession, Journey, Login, Step};
@@ -117,7 +118,11 @@ pub async fn show(
         |i| i.title.clone(),
     );
     let mut groups = Vec::new();
-    let identity = identity_items(&login.identity, &journey.request.scopes);
+    let identity = identity_items(
+        platform.settings.instance,
+        &login.identity,
+        &journey.request.scopes,
+    );
     if !identity.is_empty() {
         groups.push(Group {
             provider: idp_title,
@@ -141,9 +146,9 @@ pub async fn show(
 }
 
 /// The identity claims the scopes release, as a person reads them.
-fn identity_items(identity: &Identity, scopes: &[String]) -> Vec<Item> {
+fn identity_items(instance: Instance, identity: &Identity, scopes: &[String]) -> Vec<Item> {
     use fc_plumbing::french;
-    let claims = claims_of_scopes(scopes);
+    let claims = claims_of_scopes(instance, scopes);
     CLAIM_ORDER
         .iter()
         .filter(|c| claims.contains(c))
@@ -234,12 +239,26 @@ async fn send_code(
     sp: &ServiceProvider,
 ) -> Result<SpRedirect> {
     let r = &journey.request;
-    // The acr given to the SP: the IdP's when the platform knows it, else the one requested.
-    let acr = if platform.settings.acr_supported.contains(&login.idp_acr) {
-        login.idp_acr
-    } else {
-        r.acr
-    };
+    // The acr given to the SP: the IdP's when the platform knows it, else the one requested;
+    // in SSO, FranceConnect+ steps it down to a level SSO may vouch for.
+    let settings = &platform.settings;
+    let acr = settings
+        .instance
+        .acr_for_sp(
+            login.idp_acr,
+            r.acr,
+            &settings.acr_supported,
+            journey.is_sso,
+        )
+        .ok_or_else(|| {
+            Error::page(
+                ErrorCode::Y520001,
+                format!("no level SSO may vouch for below {}", login.idp_acr),
+            )
+        })?;
+    super::encryption::check_sp_keys(platform, sp)
+        .await
+        .map_err(|e| e.with_back(Some(super::authorize::give_up_link(platform, journey, sp))))?;
     let grant = Grant {
         request: r.clone(),
         acr,

@@ -1,7 +1,8 @@
 //! Checktoken (`docs/hub.md`, "Checktoken"): a data provider asks who an access token belongs to.
 //!
 //! v2: the DP authenticates with its own credentials in a form with exactly `token`, `client_id`,
-//! `client_secret`. The answer is a JWS signed with the hub's key, for that DP only (`aud`), with
+//! `client_secret`. The answer is a JWS signed with the hub's key (encrypted to the DP's key when
+//! it registered `checktoken_encrypted_response_alg/enc`), for that DP only (`aud`), with
 //! the DP's own pairwise sub and only the scopes it serves; a dead token gives `{"active":false}`
 //! and nothing else, so a DP cannot tell an expired token from a forged one.
 //!
@@ -21,7 +22,7 @@ use crate::error::{Error, OAuthError, Result};
 use crate::platform::Platform;
 use crate::registry::DataProvider;
 
-/// `POST /api/v2/checktoken`: the signed introspection JWT.
+/// `POST /api/v2/checktoken`: the signed (and maybe encrypted) introspection JWT.
 pub async fn check(platform: &Platform, form: &[(String, String)]) -> Result<String> {
     let mut names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
@@ -60,12 +61,13 @@ pub async fn check(platform: &Platform, form: &[(String, String)]) -> Result<Str
         "iat": platform.clock.now(),
         "token_introspection": introspection,
     });
-    sign(
+    let jws = sign(
         platform,
         dp.checktoken_signed_response_alg,
         dp.client_secret.expose(),
         &payload,
-    )
+    )?;
+    super::encryption::for_dp(platform, dp, jws).await
 }
 
 fn inactive(dp: &DataProvider) -> Value {

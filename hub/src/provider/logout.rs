@@ -58,6 +58,12 @@ pub async fn end_session(
         .as_deref()
         .filter(|h| !h.is_empty())
         .ok_or_else(|| refuse("id_token_hint is required"))?;
+    if hint.split('.').count() == 5 {
+        // OpenID Connect RP-Initiated Logout 1.0 §2: the hint is the signed ID token.
+        return Err(refuse(
+            "id_token_hint is encrypted: send the signed ID token it contains (decrypt it first)",
+        ));
+    }
     let unverified =
         jose::decode_unverified(hint).map_err(|e| refuse(format!("id_token_hint: {e}")))?;
     let registry = platform.registry();

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod client_assertion;
 pub mod consent;
 pub mod discovery;
+pub mod encryption;
 pub mod interaction;
 pub mod introspect;
 pub mod logout;

@@ -429,7 +429,7 @@ pub fn throwaway_keys(rsa: RsaKey) -> OtherKeys {
 
 /// The JWKS: the hub's keys, plus the new keys of every `jwks_rotated` setting.
 pub fn jwks(platform: &Platform) -> Value {
-    let mut doc = platform.keys.jwks();
+    let mut doc = platform.public_jwks();
     let rotated: Vec<Value> = platform
         .admin
         .scenarios()

@@ -4,69 +4,28 @@
 use serde_json::{Map, Value, json};
 
 use crate::domain::Identity;
+use crate::instance::Instance;
 
-/// Identity scopes the platform knows (v2). Unknown scopes are ignored at authorize.
-pub const IDENTITY_SCOPES: &[&str] = &[
-    "openid",
+/// What checktoken tells data providers about the person, on both instances: the identité
+/// pivot and `given_name_array`.
+const PIVOT_CLAIMS: &[&str] = &[
     "given_name",
+    "given_name_array",
     "family_name",
     "birthdate",
     "gender",
     "birthplace",
     "birthcountry",
-    "email",
-    "preferred_username",
-    "profile",
-    "birth",
-    "identite_pivot",
-    "idp_birthdate",
 ];
 
 /// Scopes only the v1 API serves.
 pub const V1_ONLY_SCOPES: &[&str] = &["address", "phone"];
 
-/// The claims one scope releases.
-pub fn claims_of_scope(scope: &str) -> &'static [&'static str] {
-    match scope {
-        "openid" => &["sub"],
-        "given_name" => &["given_name", "given_name_array"],
-        "family_name" => &["family_name"],
-        "birthdate" => &["birthdate"],
-        "gender" => &["gender"],
-        "birthplace" => &["birthplace"],
-        "birthcountry" => &["birthcountry"],
-        "email" => &["email"],
-        "preferred_username" => &["preferred_username"],
-        "profile" => &[
-            "given_name",
-            "given_name_array",
-            "family_name",
-            "birthdate",
-            "gender",
-            "preferred_username",
-        ],
-        "birth" => &["birthplace", "birthcountry"],
-        "identite_pivot" => &[
-            "given_name",
-            "given_name_array",
-            "family_name",
-            "birthdate",
-            "gender",
-            "birthplace",
-            "birthcountry",
-        ],
-        "idp_birthdate" => &["idp_birthdate"],
-        "address" => &["address"],
-        "phone" => &["phone_number"],
-        _ => &[],
-    }
-}
-
-/// The claims released by a set of scopes, in a stable order, without duplicates.
-pub fn claims_of_scopes(scopes: &[String]) -> Vec<&'static str> {
+/// The claims released by a set of scopes on `instance`, in a stable order, without duplicates.
+pub fn claims_of_scopes(instance: Instance, scopes: &[String]) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for scope in scopes {
-        for claim in claims_of_scope(scope) {
+        for claim in instance.claims_of_scope(scope) {
             if !out.contains(claim) {
                 out.push(claim);
             }
@@ -89,14 +48,21 @@ pub fn claim_value(identity: &Identity, claim: &str) -> Option<Value> {
         "preferred_username" => identity.preferred_username.as_ref().map(|v| json!(v)),
         "phone_number" => identity.phone_number.as_ref().map(|v| json!(v)),
         "address" => identity.address.clone(),
+        // FranceConnect+'s civil-status twins: the demo has no register to ask, so they hold
+        // what the IdP vouched for.
+        twin if twin.starts_with("rnipp_") => claim_value(identity, &twin["rnipp_".len()..]),
         _ => None,
     }
 }
 
-/// Identity claims for `scopes`, `sub` excluded (the caller adds it).
-pub fn identity_claims(identity: &Identity, scopes: &[String]) -> Map<String, Value> {
+/// Identity claims for `scopes` on `instance`, `sub` excluded (the caller adds it).
+pub fn identity_claims(
+    instance: Instance,
+    identity: &Identity,
+    scopes: &[String],
+) -> Map<String, Value> {
     let mut out = Map::new();
-    for claim in claims_of_scopes(scopes) {
+    for claim in claims_of_scopes(instance, scopes) {
         if let Some(v) = claim_value(identity, claim) {
             out.insert(claim.to_owned(), v);
         }
@@ -106,7 +72,10 @@ pub fn identity_claims(identity: &Identity, scopes: &[String]) -> Map<String, Va
 
 /// The six pivot claims plus `given_name_array`, as checktoken sends them to data providers.
 pub fn pivot_claims(identity: &Identity) -> Map<String, Value> {
-    identity_claims(identity, &["identite_pivot".to_owned()])
+    PIVOT_CLAIMS
+        .iter()
+        .filter_map(|claim| Some(((*claim).to_owned(), claim_value(identity, claim)?)))
+        .collect()
 }
 
 /// French label of a claim on the consent page; `None` for technical claims never listed.
@@ -162,11 +131,13 @@ mod tests {
         s.split(' ').map(str::to_owned).collect()
     }
 
+    const FC: Instance = Instance::FranceConnect;
+
     #[test]
     fn scope_to_claims_mapping() {
-        assert_eq!(claims_of_scopes(&scopes("openid")), vec!["sub"]);
+        assert_eq!(claims_of_scopes(FC, &scopes("openid")), vec!["sub"]);
         assert_eq!(
-            claims_of_scopes(&scopes("openid profile")),
+            claims_of_scopes(FC, &scopes("openid profile")),
             vec![
                 "sub",
                 "given_name",
@@ -178,11 +149,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            claims_of_scopes(&scopes("birth")),
+            claims_of_scopes(FC, &scopes("birth")),
             vec!["birthplace", "birthcountry"]
         );
-        assert_eq!(claims_of_scopes(&scopes("identite_pivot")).len(), 7);
-        assert!(claims_of_scopes(&scopes("dgfip_rfr unknown")).is_empty());
+        assert_eq!(claims_of_scopes(FC, &scopes("identite_pivot")).len(), 7);
+        assert!(claims_of_scopes(FC, &scopes("dgfip_rfr unknown")).is_empty());
     }
 
     #[test]
@@ -192,9 +163,31 @@ mod tests {
             family_name: "PETIT".into(),
             ..Identity::default()
         };
-        let claims = identity_claims(&id, &scopes("openid given_name preferred_username"));
+        let claims = identity_claims(FC, &id, &scopes("openid given_name preferred_username"));
         assert_eq!(claims.get("given_name_array"), Some(&json!(["Léo"])));
         assert!(!claims.contains_key("preferred_username"));
         assert!(!claims.contains_key("sub"));
+    }
+
+    #[test]
+    fn franceconnect_plus_twins_carry_the_vouched_identity_and_no_given_name_array() {
+        let id = Identity {
+            given_name: "Mélaine Évelyne".into(),
+            gender: "female".into(),
+            ..Identity::default()
+        };
+        let plus = Instance::FranceConnectPlus;
+        let claims = identity_claims(plus, &id, &scopes("openid given_name rnipp_given_name"));
+        assert_eq!(claims["given_name"], json!("Mélaine Évelyne"));
+        assert_eq!(claims["rnipp_given_name"], json!("Mélaine Évelyne"));
+        assert_eq!(
+            claims["rnipp_given_name_array"],
+            json!(["Mélaine", "Évelyne"])
+        );
+        assert!(!claims.contains_key("given_name_array"));
+        assert_eq!(
+            pivot_claims(&id)["given_name_array"],
+            json!(["Mélaine", "Évelyne"])
+        );
     }
 }

@@ -178,6 +178,13 @@ pub async fn exchange(
     let active = scenario::consult(platform, &sp, Point::Token, version).await?;
     scenario::refuse_token(active.as_ref())?;
     let id_token = scenario::id_token(platform, &sp, &record, active.as_ref())?;
+    let id_token = super::encryption::for_sp(
+        platform,
+        &sp,
+        super::encryption::SpAnswer::IdToken,
+        id_token,
+    )
+    .await?;
     let answer = TokenAnswer {
         access_token,
         token_type: "Bearer",

@@ -1,5 +1,6 @@
 //! The userinfo endpoint (`docs/hub.md`, "Userinfo"): the claims of the granted scopes for a
-//! live access token — a JWT signed as the SP registered in v2, plain JSON in v1. A token answers
+//! live access token — a JWT signed as the SP registered in v2 (and, on FranceConnect+, encrypted
+//! when it asked), plain JSON in v1. A token answers
 //! only on the API version it was issued through (FranceConnect ran v1 and v2 as two platforms).
 
 use serde_json::Value;
@@ -39,13 +40,17 @@ pub async fn answer(
     scenario::userinfo_claims(active.as_ref(), &mut claims);
     match version {
         ApiVersion::V1 => Ok(UserinfoAnswer::Json(Value::Object(claims))),
-        ApiVersion::V2 => scenario::sign(
-            platform,
-            sp.userinfo_signed_response_alg,
-            &sp.client_secret,
-            &Value::Object(claims),
-            active.as_ref(),
-        )
-        .map(UserinfoAnswer::Jwt),
+        ApiVersion::V2 => {
+            let jws = scenario::sign(
+                platform,
+                sp.userinfo_signed_response_alg,
+                &sp.client_secret,
+                &Value::Object(claims),
+                active.as_ref(),
+            )?;
+            let answer = super::encryption::SpAnswer::Userinfo;
+            let jwt = super::encryption::for_sp(platform, sp, answer, jws).await?;
+            Ok(UserinfoAnswer::Jwt(jwt))
+        }
     }
 }

@@ -8,7 +8,22 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+use std::cell::Cell;
+
 use crate::error::{AdminError, BackLink, Challenge, Error, ErrorCode};
+use crate::instance::Instance;
+
+thread_local! {
+    /// The hub this worker thread serves. actix-web runs each server's workers on threads of
+    /// their own, and `ResponseError` sees no request: the app factory sets it per worker, so
+    /// FranceConnect+ error pages say FranceConnect+ even when both hubs share a process.
+    static PRODUCT: Cell<Instance> = const { Cell::new(Instance::FranceConnect) };
+}
+
+/// Names the hub of this worker thread on its error pages.
+pub fn set_product(instance: Instance) {
+    PRODUCT.with(|p| p.set(instance));
+}
 
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -117,20 +132,21 @@ pub fn error_page(
         .integrator_hint()
         .map(|h| format!("<p>{}</p>", escape(h)))
         .unwrap_or_default();
+    let product = PRODUCT.with(Cell::get).product_name();
     format!(
         r##"<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Erreur de connexion - FranceConnect</title><link rel="stylesheet" href="/static/demo.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
+<title>Erreur de connexion - {product}</title><link rel="stylesheet" href="/static/demo.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
 <body><a class="skip-link" href="#contenu">Aller au contenu</a>
-<header class="site"><span class="marianne">République<br>Française</span><span class="service">FranceConnect</span></header>
+<header class="site"><span class="marianne">République<br>Française</span><span class="service">{product}</span></header>
 <main id="contenu"><h1>Une erreur s'est produite</h1>
 <p>Erreur <span id="error-code" class="error-code">{code}</span></p>
 <h2>Que faire ?</h2><p>{message}</p>
 <p class="muted">Identifiant de l'erreur : <span id="error-id">{id}</span></p>{back}
 <details id="error-details" class="tech"><summary>Détails techniques (démonstrateur)</summary>
-<p class="muted">FranceConnect n'affiche pas ces détails : le démonstrateur les montre pour aider à mettre au point un service.</p>
+<p class="muted">{product} n'affiche pas ces détails : le démonstrateur les montre pour aider à mettre au point un service.</p>
 <p><code>{detail}</code></p>{hint}</details></main>
-<footer class="site">Démonstrateur FranceConnect — environnement de test, aucune donnée réelle.</footer></body></html>"##,
+<footer class="site">Démonstrateur {product} — environnement de test, aucune donnée réelle.</footer></body></html>"##,
         code = code.as_str(),
         message = code.message(),
         id = escape(error_id),

@@ -13,9 +13,19 @@ use actix_web::{HttpResponse, web};
 
 use crate::domain::ApiVersion;
 use crate::error::{Error, ErrorCode, Result};
+use crate::instance::Instance;
 
-pub fn templates() -> std::result::Result<tera::Tera, tera::Error> {
+/// The pages of `instance`: they name it (`{{ product_name() }}`: FranceConnect or
+/// FranceConnect+).
+pub fn templates(instance: Instance) -> std::result::Result<tera::Tera, tera::Error> {
     let mut tera = tera::Tera::default();
+    let name = instance.product_name();
+    tera.register_function(
+        "product_name",
+        move |_: &std::collections::HashMap<String, tera::Value>| {
+            Ok(tera::Value::String(name.to_owned()))
+        },
+    );
     tera.add_raw_templates(vec![
         ("base.html", include_str!("../../templates/base.html")),
         ("mire.html", include_str!("../../templates/mire.html")),
@@ -103,7 +113,8 @@ fn interaction_pages(version: ApiVersion) -> actix_web::Scope {
         .route("/userinfo", web::get().to(api::userinfo_get))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// The routes of `instance`: v2 always, v1 where the instance served it (FranceConnect).
+pub fn configure(cfg: &mut web::ServiceConfig, instance: Instance) {
     cfg.route("/", web::get().to(home_get))
         .route("/favicon.ico", web::get().to(favicon_get))
         .route("/favicon.svg", web::get().to(favicon_get))
@@ -130,10 +141,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/token/revocation", web::post().to(api::revocation_post))
                 .route("/checktoken", web::post().to(api::checktoken_post)),
         )
-        .service(
+        .default_service(web::to(not_found));
+    if instance.api_versions().contains(&ApiVersion::V1) {
+        cfg.service(
             interaction_pages(ApiVersion::V1)
                 .route("/logout", web::get().to(pages::session_end_get))
                 .route("/checktoken", web::post().to(api::checktoken_v1_post)),
-        )
-        .default_service(web::to(not_found));
+        );
+    }
 }

@@ -13,6 +13,7 @@ mod authorize;
 mod client_auth;
 mod conformance;
 mod deterministic;
+mod fcplus;
 #[cfg(feature = "redis-tests")]
 mod front;
 mod idp_failures;
@@ -27,8 +28,11 @@ mod tokens;
 mod v1;
 
 use std::net::TcpListener;
+use std::sync::{Mutex, OnceLock};
 
+use fc_plumbing::jwe::{ContentEnc, DecryptionKeys, KeyAlg};
 use fc_plumbing::testing::{Browser, Page, set};
+use hub::Instance;
 use hub::store::sessions::HubSessions;
 use reqwest::redirect::Policy;
 use serde_json::Value;
@@ -61,6 +65,78 @@ pub struct TestHub {
     idp: actix_web::dev::ServerHandle,
     #[cfg(feature = "redis-tests")]
     front: Option<front::Front>,
+    /// Serves the data provider's encryption keys ([`dp_keys`]) at its registered `jwks_uri`.
+    pub dp_key_server: KeyServer,
+}
+
+/// The example DP's encryption keys in these tests, made once per test binary: the hub
+/// encrypts checktoken answers to them (ECDH-ES, as `fixtures/hub/data-providers.toml` says).
+pub fn dp_keys() -> &'static DecryptionKeys {
+    static KEYS: OnceLock<DecryptionKeys> = OnceLock::new();
+    KEYS.get_or_init(|| DecryptionKeys::generate().unwrap())
+}
+
+/// The signed checktoken answer inside the encrypted one, after checking the JWE header is
+/// exactly FranceConnect's (`alg`, `enc`, `epk`).
+pub fn open_checktoken(jwe: &str) -> String {
+    let header = fc_plumbing::jwe::peek_header(jwe).unwrap();
+    let mut members: Vec<&String> = header.as_object().unwrap().keys().collect();
+    members.sort();
+    assert_eq!(members, ["alg", "enc", "epk"], "{header}");
+    fc_plumbing::jwe::decrypt(jwe, dp_keys(), KeyAlg::EcdhEs, ContentEnc::A256Gcm)
+        .unwrap()
+        .plaintext
+}
+
+/// A peer's JWKS served over HTTP on a free port (an SP's or a DP's `jwks_uri`), which a test
+/// may change or stop.
+pub struct KeyServer {
+    pub url: String,
+    jwks: actix_web::web::Data<Mutex<Value>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl KeyServer {
+    pub async fn start(jwks: Value) -> Self {
+        use actix_web::{App, HttpResponse, HttpServer, web};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let data = web::Data::new(Mutex::new(jwks));
+        let shared = data.clone();
+        let server = HttpServer::new(move || {
+            App::new().app_data(shared.clone()).default_service(web::to(
+                |jwks: web::Data<Mutex<Value>>| async move {
+                    HttpResponse::Ok().json(jwks.lock().unwrap().clone())
+                },
+            ))
+        })
+        .workers(1)
+        // No kept-alive connection answers after a stop: the server is down at once.
+        .keep_alive(actix_web::http::KeepAlive::Disabled)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url,
+            jwks: data,
+            handle,
+        }
+    }
+
+    /// The URL of the key set (any path answers it).
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.url)
+    }
+
+    pub fn set(&self, jwks: Value) {
+        *self.jwks.lock().unwrap() = jwks;
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
 }
 
 /// A third SP registered by the tests: allowed to hint the example IdP and to ask for `amr`.
@@ -98,13 +174,28 @@ impl TestHub {
         adjust: impl FnOnce(&mut hub::Config),
         adjust_idp: impl FnOnce(&mut identity_provider_example::Config),
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let hub_url = url_of(&listener);
-        Self::launch(hub_url, vec![listener], adjust, adjust_idp).await
+        Self::start_instance(Instance::FranceConnect, adjust, adjust_idp).await
     }
 
-    /// Hubs on `listeners`, all with one configuration whose public URL is `hub_url`.
+    /// A FranceConnect+ hub with its fixture registrations (SP URLs moved to `sp.test`).
+    pub async fn start_plus(adjust: impl FnOnce(&mut hub::Config)) -> Self {
+        Self::start_instance(Instance::FranceConnectPlus, adjust, |_| {}).await
+    }
+
+    /// A hub of `instance` and the example IdP, the DP's keys served at its `jwks_uri`.
+    pub async fn start_instance(
+        instance: Instance,
+        adjust: impl FnOnce(&mut hub::Config),
+        adjust_idp: impl FnOnce(&mut identity_provider_example::Config),
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let hub_url = url_of(&listener);
+        Self::launch(instance, hub_url, vec![listener], adjust, adjust_idp).await
+    }
+
+    /// Hubs of `instance` on `listeners`, all with one configuration whose public URL is `hub_url`.
     async fn launch(
+        instance: Instance,
         hub_url: String,
         listeners: Vec<TcpListener>,
         adjust: impl FnOnce(&mut hub::Config),
@@ -113,16 +204,21 @@ impl TestHub {
         let idp_listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let idp_url = url_of(&idp_listener);
 
-        let mut config = hub::Config::local().unwrap();
+        let dp_key_server = KeyServer::start(dp_keys().jwks()).await;
+        let mut config = hub::Config::local_for(instance).unwrap();
         config.public_url = hub_url.clone();
         let (clock, now) = fc_plumbing::Clock::manual();
         config.clock = clock;
-        config.registry.add_toml(SP3).unwrap();
+        if instance == Instance::FranceConnect {
+            config.registry.add_toml(SP3).unwrap();
+        }
+        let default_hub = instance.default_public_url();
         for (from, to) in [
             ("http://localhost:3000", "http://sp.test"),
             ("http://localhost:3001", "http://sp2.test"),
             ("http://localhost:8001", idp_url.as_str()),
-            ("http://localhost:8000", hub_url.as_str()),
+            ("http://localhost:8002", dp_key_server.url.as_str()),
+            (default_hub.as_str(), hub_url.as_str()),
         ] {
             config.registry.replace_url_prefix(from, to);
         }
@@ -162,6 +258,7 @@ impl TestHub {
             idp: idp_handle,
             #[cfg(feature = "redis-tests")]
             front: None,
+            dp_key_server,
         }
     }
 
@@ -263,6 +360,7 @@ impl TestHub {
         if let Some(front) = self.front {
             front.stop().await;
         }
+        self.dp_key_server.stop().await;
     }
 }
 
@@ -375,7 +473,7 @@ pub fn assert_code(page: &fc_plumbing::testing::Page, status: u16, code: &str) {
 
 /// The decoded payload of a v2 checktoken answer for `token`, asked with the DP's credentials.
 pub async fn checktoken_v2(hub: &TestHub, token: &str) -> Value {
-    let jws = reqwest::Client::new()
+    let jwe = reqwest::Client::new()
         .post(format!("{}/api/v2/checktoken", hub.url))
         .form(&[
             ("token", token),
@@ -388,5 +486,7 @@ pub async fn checktoken_v2(hub: &TestHub, token: &str) -> Value {
         .text()
         .await
         .unwrap();
-    fc_plumbing::jose::decode_unverified(&jws).unwrap().payload
+    fc_plumbing::jose::decode_unverified(&open_checktoken(&jwe))
+        .unwrap()
+        .payload
 }

@@ -14,7 +14,14 @@ impl TestHub {
         let front = Front::start();
         let listeners = listeners(n);
         front.set_upstreams(listeners.iter().map(url_of).collect());
-        let mut hub = Self::launch(front.url.clone(), listeners, |_| {}, |_| {}).await;
+        let mut hub = Self::launch(
+            hub::Instance::FranceConnect,
+            front.url.clone(),
+            listeners,
+            |_| {},
+            |_| {},
+        )
+        .await;
         hub.front = Some(front);
         hub
     }

@@ -101,8 +101,9 @@ async fn code_flow_tokens_userinfo_and_code_reuse() {
         answer.headers()["content-type"],
         "application/token-introspection+jwt"
     );
+    // Encrypted to the DP's key (FranceConnect v2), the signed answer inside.
     let payload = fc_plumbing::jose::verify_jwt(
-        &answer.text().await.unwrap(),
+        &open_checktoken(&answer.text().await.unwrap()),
         fc_plumbing::Jwa::ES256,
         &jwks,
         None,
@@ -145,7 +146,7 @@ async fn code_flow_tokens_userinfo_and_code_reuse() {
     );
     let dead = check(access_token.to_owned(), DP_SECRET).await;
     let payload = fc_plumbing::jose::verify_jwt(
-        &dead.text().await.unwrap(),
+        &open_checktoken(&dead.text().await.unwrap()),
         fc_plumbing::Jwa::ES256,
         &jwks,
         None,

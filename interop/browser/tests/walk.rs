@@ -24,6 +24,7 @@ async fn a_login_then_a_logout_end_on_the_client_urls() {
     let options = Options {
         ports: Ports {
             hub: 0,
+            hub_plus: 0,
             sp: 0,
             idp: 0,
             dp: 0,

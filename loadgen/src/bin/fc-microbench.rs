@@ -151,6 +151,7 @@ async fn mire() -> anyhow::Result<Vec<Timing>> {
     let options = fc_demo::Options {
         ports: fc_demo::Ports {
             hub: 0,
+            hub_plus: 0,
             sp: 0,
             idp: 0,
             dp: 0,
