@@ -90,9 +90,13 @@ async fn checktoken(hub: &TestHub, token: &str) -> Value {
         .unwrap();
     assert_eq!(answer.status().as_u16(), 200);
     let jwt = answer.text().await.unwrap();
-    let payload =
-        fc_plumbing::jose::verify_jwt(&jwt, fc_plumbing::Jwa::ES256, &jwks(hub).await, None)
-            .unwrap();
+    let payload = fc_plumbing::jose::verify_jwt(
+        &open_checktoken(&jwt),
+        fc_plumbing::Jwa::ES256,
+        &jwks(hub).await,
+        None,
+    )
+    .unwrap();
     payload["token_introspection"].clone()
 }
 
