@@ -84,7 +84,7 @@ pub struct CellProblem {
 }
 
 /// People in charge ("personnes à charge"), total and by kind.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dependants {
     pub total: Option<u32>,
     pub children: Option<u32>,
@@ -93,7 +93,7 @@ pub struct Dependants {
 }
 
 /// Tax address ("adresse fiscale de taxation").
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaxAddress {
     pub complement: Option<String>,
     pub street: Option<String>,
@@ -391,74 +391,106 @@ pub fn valid_spi(spi: &str) -> bool {
     (1..=20).contains(&spi.len()) && spi.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// One row's cells, read by column index with the problem named after the column.
+struct Row<'a, 'c>(&'a Cells<'c>);
+
+impl Row<'_, '_> {
+    fn problem(&self, i: usize, problem: String) -> CellProblem {
+        CellProblem {
+            column: COLUMNS.get(i).copied().unwrap_or("?"),
+            problem,
+        }
+    }
+
+    fn cell(&self, i: usize) -> &str {
+        self.0.get(i).copied().unwrap_or("")
+    }
+
+    fn required(&self, i: usize) -> Result<String, CellProblem> {
+        match self.cell(i) {
+            "" => Err(self.problem(i, "value required".into())),
+            v => Ok(v.to_owned()),
+        }
+    }
+
+    fn optional(&self, i: usize) -> Option<String> {
+        Some(self.cell(i).to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// An optional value parsed as `T`; `what` names the expected kind in the error.
+    fn parsed<T: std::str::FromStr>(&self, i: usize, what: &str) -> Result<Option<T>, CellProblem> {
+        match self.cell(i) {
+            "" => Ok(None),
+            v => v
+                .parse::<T>()
+                .map(Some)
+                .map_err(|_| self.problem(i, format!("{v:?} is not {what}"))),
+        }
+    }
+
+    /// A required number of at most `len` digits and at most `max`.
+    fn ranged(&self, i: usize, len: usize, max: u16) -> Result<u16, CellProblem> {
+        let v = self.cell(i);
+        match v.parse::<u16>() {
+            Ok(n) if v.len() <= len && n <= max => Ok(n),
+            _ => Err(self.problem(i, format!("{v:?} is out of range"))),
+        }
+    }
+
+    fn small(&self, i: usize, max: u16) -> Result<u8, CellProblem> {
+        u8::try_from(self.ranged(i, 2, max)?).map_err(|e| self.problem(i, e.to_string()))
+    }
+}
+
 /// The one validation of a record, whatever its source (either CSV layout, the admin API).
 pub fn record_from_cells(cells: &Cells<'_>, source: String) -> Result<Record, CellProblem> {
-    let column = |i: usize| COLUMNS.get(i).copied().unwrap_or("?");
-    let problem = |i: usize, problem: String| CellProblem {
-        column: column(i),
-        problem,
-    };
+    let row = Row(cells);
     if let Some(i) = cells
         .iter()
         .position(|c| c.chars().count() > MAX_CELL_CHARS)
     {
-        return Err(problem(i, "value longer than 1024 characters".into()));
+        return Err(row.problem(i, "value longer than 1024 characters".into()));
     }
-    let cell = |i: usize| cells.get(i).copied().unwrap_or("");
-    let required = |i: usize| -> Result<String, CellProblem> {
-        match cell(i) {
-            "" => Err(problem(i, "value required".into())),
-            v => Ok(v.to_owned()),
-        }
+    let mut record = identity_columns(&row, source)?;
+    record.rfr = row.parsed(8, "a number")?;
+    record.nb_part = row.parsed(9, "a number")?;
+    record.sit_fam = row.optional(10);
+    record.dependants = Dependants {
+        total: row.parsed(11, "a count")?,
+        children: row.parsed(12, "a count")?,
+        disabled: row.parsed(13, "a count")?,
+        attached: row.parsed(14, "a count")?,
     };
-    let optional = |i: usize| Some(cell(i).to_owned()).filter(|v| !v.is_empty());
-    let number = |i: usize| -> Result<Option<Number>, CellProblem> {
-        match cell(i) {
-            "" => Ok(None),
-            v => v
-                .parse::<Number>()
-                .map(Some)
-                .map_err(|_| problem(i, format!("{v:?} is not a number"))),
-        }
+    record.address = TaxAddress {
+        complement: row.optional(15),
+        street: row.optional(16),
+        postal_code: row.optional(17),
+        city: row.optional(18),
     };
-    let count = |i: usize| -> Result<Option<u32>, CellProblem> {
-        match cell(i) {
-            "" => Ok(None),
-            v => v
-                .parse::<u32>()
-                .map(Some)
-                .map_err(|_| problem(i, format!("{v:?} is not a count"))),
-        }
-    };
-    let ranged = |i: usize, len: usize, max: u16| -> Result<u16, CellProblem> {
-        let v = cell(i);
-        match v.parse::<u16>() {
-            Ok(n) if v.len() <= len && n <= max => Ok(n),
-            _ => Err(problem(i, format!("{v:?} is out of range"))),
-        }
-    };
+    record.cnam_paiements_ij = row.parsed(19, "a number")?;
+    Ok(record)
+}
 
-    let spi = required(0)?;
+/// The columns the identity pivot matches on (SPI to birth country), and a record holding only
+/// them.
+fn identity_columns(row: &Row<'_, '_>, source: String) -> Result<Record, CellProblem> {
+    let spi = row.required(0)?;
     if !valid_spi(&spi) {
-        return Err(problem(0, "an SPI is 1 to 20 digits".into()));
+        return Err(row.problem(0, "an SPI is 1 to 20 digits".into()));
     }
-    let birth_name = required(1)?;
-    let first_given_name = required(2)?;
-    let title = cell(3).to_owned();
+    let birth_name = row.required(1)?;
+    let first_given_name = row.required(2)?;
+    let title = row.cell(3).to_owned();
     if !matches!(title.as_str(), "M" | "MME" | "") {
-        return Err(problem(3, format!("{title:?} is not M, MME or empty")));
+        return Err(row.problem(3, format!("{title:?} is not M, MME or empty")));
     }
-    let birth_year = ranged(4, 4, 9999)?;
-    let birth_month = u8::try_from(ranged(5, 2, 12)?).map_err(|e| problem(5, e.to_string()))?;
-    let birth_day = u8::try_from(ranged(6, 2, 31)?).map_err(|e| problem(6, e.to_string()))?;
-    let birth_country = required(7)?;
+    let birth_year = row.ranged(4, 4, 9999)?;
+    let birth_month = row.small(5, 12)?;
+    let birth_day = row.small(6, 31)?;
+    let birth_country = row.required(7)?;
     if birth_country.len() != 5 || !birth_country.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(problem(
-            7,
-            format!("{birth_country:?} is not a 5-digit COG code"),
-        ));
+        return Err(row.problem(7, format!("{birth_country:?} is not a 5-digit COG code")));
     }
-
     let key = MatchKey {
         // `prenom` should hold one given name; taking its first word keeps both sides symmetric.
         first_given_name: self::first_given_name(&first_given_name),
@@ -478,22 +510,12 @@ pub fn record_from_cells(cells: &Cells<'_>, source: String) -> Result<Record, Ce
         birth_month,
         birth_day,
         birth_country,
-        rfr: number(8)?,
-        nb_part: number(9)?,
-        sit_fam: optional(10),
-        dependants: Dependants {
-            total: count(11)?,
-            children: count(12)?,
-            disabled: count(13)?,
-            attached: count(14)?,
-        },
-        address: TaxAddress {
-            complement: optional(15),
-            street: optional(16),
-            postal_code: optional(17),
-            city: optional(18),
-        },
-        cnam_paiements_ij: number(19)?,
+        rfr: None,
+        nb_part: None,
+        sit_fam: None,
+        dependants: Dependants::default(),
+        address: TaxAddress::default(),
+        cnam_paiements_ij: None,
         source,
         key,
     })

@@ -27,7 +27,7 @@ use super::params::Params;
 use crate::error::AppError;
 use crate::scenario::{Breakdown, Scenario, lower_acr};
 use crate::state::AppState;
-use crate::store::{ACCESS_TOKEN_TTL_SECS, AccessGrant};
+use crate::store::{ACCESS_TOKEN_TTL_SECS, AccessGrant, CodeGrant};
 
 /// Lifetime of an ID token (`exp = iat + 60`).
 const ID_TOKEN_TTL_SECS: i64 = 60;
@@ -50,6 +50,37 @@ pub async fn token_post(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    let params = read_form(&request, &body)?;
+    let get = |name: &str| single(&params, name);
+    authenticate_client(
+        &state,
+        request.headers(),
+        get("client_id")?,
+        get("client_secret")?,
+    )?;
+    let grant = redeem_code(&state, &params)?;
+    if let Some(Scenario::Token(breakdown)) = grant.scenario
+        && let Some(response) = breakdown_response(breakdown, state.slow).await
+    {
+        return Ok(response);
+    }
+    let id_token = id_token(&state, &grant)?;
+    let scope = grant.scope.clone();
+    let access_token = issue_access_token(&state, grant)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .json(json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TOKEN_TTL_SECS,
+            "id_token": id_token,
+            "scope": scope,
+        })))
+}
+
+/// The request's parameters, from a form body (RFC 6749 §4.1.3) and nothing else.
+fn read_form(request: &HttpRequest, body: &[u8]) -> Result<Params, AppError> {
     let not_a_form =
         || AppError::invalid_request("the body must be application/x-www-form-urlencoded");
     // A JSON body sent without a Content-Type would otherwise read as one odd form field.
@@ -57,29 +88,28 @@ pub async fn token_post(
     if !is_form(request.headers()) || json_like {
         return Err(not_a_form());
     }
-    let params = Params::from_body(&body).ok_or_else(not_a_form)?;
-    let get = |name: &str| {
-        params
-            .single(name)
-            .map_err(|r| AppError::invalid_request(format!("{} is repeated", r.0)))
-    };
-    authenticate_client(
-        &state,
-        request.headers(),
-        get("client_id")?,
-        get("client_secret")?,
-    )?;
+    Params::from_body(body).ok_or_else(not_a_form)
+}
 
-    match get("grant_type")? {
+/// One parameter, refused when repeated (RFC 6749 §3.2).
+fn single<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, AppError> {
+    params
+        .single(name)
+        .map_err(|r| AppError::invalid_request(format!("{} is repeated", r.0)))
+}
+
+/// Takes the code out of the store (burnt even if a later check fails), then checks that it
+/// was issued to this client for this `redirect_uri`.
+fn redeem_code(state: &AppState, params: &Params) -> Result<CodeGrant, AppError> {
+    match single(params, "grant_type")? {
         None => return Err(AppError::invalid_request("grant_type is missing")),
         Some("authorization_code") => {}
         Some(_) => return Err(AppError::unsupported_grant_type()),
     }
-    let code = get("code")?.ok_or_else(|| AppError::invalid_request("code is missing"))?;
-    let redirect_uri =
-        get("redirect_uri")?.ok_or_else(|| AppError::invalid_request("redirect_uri is missing"))?;
-
-    let now = state.clock.now();
+    let code =
+        single(params, "code")?.ok_or_else(|| AppError::invalid_request("code is missing"))?;
+    let redirect_uri = single(params, "redirect_uri")?
+        .ok_or_else(|| AppError::invalid_request("redirect_uri is missing"))?;
     let grant = state
         .stores
         .codes
@@ -95,12 +125,13 @@ pub async fn token_post(
             "redirect_uri differs from the one of the authorization request",
         ));
     }
-    if let Some(Scenario::Token(breakdown)) = grant.scenario
-        && let Some(response) = breakdown_response(breakdown, state.slow).await
-    {
-        return Ok(response);
-    }
+    Ok(grant)
+}
 
+/// The ID token of this login, signed per the client's registration, with the defect the
+/// login's failure scenario asked for, if any.
+fn id_token(state: &AppState, grant: &CodeGrant) -> Result<String, AppError> {
+    let now = state.clock.now();
     let mut claims = IdTokenClaims {
         iss: &state.issuer,
         sub: grant.person.sub.clone(),
@@ -123,12 +154,15 @@ pub async fn token_post(
         Some(Scenario::LowerAcr) => claims.acr = lower_acr(&grant.acr),
         _ => {}
     }
-    let id_token = match grant.scenario {
-        Some(Scenario::AlgNone) => unsigned_jwt(&claims)?,
-        Some(Scenario::BadSignature) => break_signature(&sign(&state, &claims)?),
-        _ => sign(&state, &claims)?,
-    };
+    match grant.scenario {
+        Some(Scenario::AlgNone) => unsigned_jwt(&claims),
+        Some(Scenario::BadSignature) => Ok(break_signature(&sign(state, &claims)?)),
+        _ => sign(state, &claims),
+    }
+}
 
+/// A new access token for `/userinfo`, bound to the person and scope of the code.
+fn issue_access_token(state: &AppState, grant: CodeGrant) -> Result<String, AppError> {
     let access_token = token(32);
     state
         .stores
@@ -139,20 +173,11 @@ pub async fn token_post(
                 client_id: grant.client_id,
                 person: grant.person,
                 scenario: grant.scenario,
-                scope: grant.scope.clone(),
+                scope: grant.scope,
             },
         )
         .map_err(|e| AppError::Internal(format!("access token store: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((PRAGMA, "no-cache"))
-        .json(json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": ACCESS_TOKEN_TTL_SECS,
-            "id_token": id_token,
-            "scope": grant.scope,
-        })))
+    Ok(access_token)
 }
 
 /// The `aud` of [`Scenario::WrongAudience`].
