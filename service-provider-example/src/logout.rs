@@ -35,7 +35,13 @@ pub async fn logout_get(
             .insert_header((header::LOCATION, "/"))
             .finish());
     };
-    let metadata = app.hub.metadata_for(&http, user.api_version).await?;
+    // The hub the person logged in through; the hint is the *signed* ID token (decrypted on
+    // FranceConnect+), as OpenID Connect RP-Initiated Logout 1.0 §2 asks.
+    let metadata = app
+        .hubs
+        .get(user.hub)
+        .metadata_for(&http, user.api_version)
+        .await?;
     let end_session = metadata
         .additional_metadata()
         .end_session_endpoint
