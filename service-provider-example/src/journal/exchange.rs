@@ -390,7 +390,7 @@ mod tests {
     #[test]
     fn unverified_jwts_are_checked_against_the_hub_keys() {
         let keys = fc_plumbing::KeySet::generate("t").unwrap();
-        let jwks = jose::parse_jwks(&keys.jwks()).unwrap();
+        let jwks = keys.jwk_set();
         let claims = serde_json::json!({"sub": "s"});
         let jwt = jose::sign_jwt(&keys.signer(Jwa::ES256, ""), &claims).unwrap();
         let view = jwt_view_checked("ID token", &jwt, &jwks);
