@@ -21,23 +21,62 @@ use crate::startup::AppState;
 /// The scenarios of the hub's control API (`docs/admin.md`, "Scenarios"), with what a correct
 /// service provider does.
 const SCENARIOS: [(&str, &str); 17] = [
-    ("id_token_wrong_iss", "refuser l'ID token (iss comparé octet par octet)"),
-    ("id_token_wrong_aud", "refuser l'ID token destiné à un autre client"),
-    ("id_token_bad_signature", "refuser l'ID token à la signature cassée"),
-    ("id_token_unknown_kid", "recharger le JWKS une fois, puis refuser"),
-    ("id_token_alg_none", "refuser l'ID token non signé (algorithme imposé)"),
-    ("id_token_wrong_nonce", "refuser l'ID token d'une autre demande"),
+    (
+        "id_token_wrong_iss",
+        "refuser l'ID token (iss comparé octet par octet)",
+    ),
+    (
+        "id_token_wrong_aud",
+        "refuser l'ID token destiné à un autre client",
+    ),
+    (
+        "id_token_bad_signature",
+        "refuser l'ID token à la signature cassée",
+    ),
+    (
+        "id_token_unknown_kid",
+        "recharger le JWKS une fois, puis refuser",
+    ),
+    (
+        "id_token_alg_none",
+        "refuser l'ID token non signé (algorithme imposé)",
+    ),
+    (
+        "id_token_wrong_nonce",
+        "refuser l'ID token d'une autre demande",
+    ),
     ("id_token_expired", "refuser l'ID token expiré"),
     ("id_token_missing_claim", "refuser l'ID token sans nonce"),
-    ("userinfo_other_sub", "refuser userinfo qui parle de quelqu'un d'autre"),
-    ("userinfo_bad_signature", "refuser userinfo à la signature cassée"),
+    (
+        "userinfo_other_sub",
+        "refuser userinfo qui parle de quelqu'un d'autre",
+    ),
+    (
+        "userinfo_bad_signature",
+        "refuser userinfo à la signature cassée",
+    ),
     ("token_500", "afficher une erreur, proposer de recommencer"),
-    ("token_slow", "abandonner après son propre délai, sans bloquer la page"),
+    (
+        "token_slow",
+        "abandonner après son propre délai, sans bloquer la page",
+    ),
     ("token_invalid_json", "refuser la réponse illisible"),
-    ("userinfo_500", "afficher une erreur, ne pas connecter à moitié"),
-    ("callback_wrong_state", "refuser le retour sans échanger le code"),
-    ("callback_error_access_denied", "vérifier state, expliquer l'annulation"),
-    ("jwks_rotated", "recharger le JWKS sur le kid inconnu et connecter la personne"),
+    (
+        "userinfo_500",
+        "afficher une erreur, ne pas connecter à moitié",
+    ),
+    (
+        "callback_wrong_state",
+        "refuser le retour sans échanger le code",
+    ),
+    (
+        "callback_error_access_denied",
+        "vérifier state, expliquer l'annulation",
+    ),
+    (
+        "jwks_rotated",
+        "recharger le JWKS sur le kid inconnu et connecter la personne",
+    ),
 ];
 
 #[derive(Serialize)]

@@ -118,15 +118,19 @@ async fn finish_login(
     // 2. The code, exchanged for tokens, at the hub the login went to.
     let metadata = hub.metadata_for(http, version).await?;
     let redirect_uri = app.config.redirect_uri();
-    let tokens =
-        tokens::exchange_code(hub, http, &metadata, pending, code, &redirect_uri).await?;
+    let tokens = tokens::exchange_code(hub, http, &metadata, pending, code, &redirect_uri).await?;
 
     // 3. The ID token (decrypted first on FranceConnect+).
     let id_token = tokens::verify_id_token(hub, http, pending, &tokens, app.clock.now()).await?;
 
     // 4. Userinfo: about the same person.
-    let sub = id_token.claims.get("sub").and_then(Value::as_str).unwrap_or("");
-    let userinfo = userinfo::fetch(hub, http, version, &tokens.access_token, sub, &app.clock).await?;
+    let sub = id_token
+        .claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let userinfo =
+        userinfo::fetch(hub, http, version, &tokens.access_token, sub, &app.clock).await?;
 
     // 5. Logged in.
     let user = user_of(app, pending, &tokens, id_token, userinfo);
@@ -195,7 +199,12 @@ fn user_of(
         amr: claims
             .get("amr")
             .and_then(Value::as_array)
-            .map(|amr| amr.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|amr| {
+                amr.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         id_token_header: header,
         id_token_payload: claims.clone(),

@@ -134,7 +134,11 @@ pub struct Config {
 
     /// Public URL of the FranceConnect+ hub (eidas2, eidas3); its issuer is
     /// `{hub_plus_url}/api/v2`.
-    #[arg(long, env = "FC_SP_HUB_PLUS_URL", default_value = "http://localhost:8003")]
+    #[arg(
+        long,
+        env = "FC_SP_HUB_PLUS_URL",
+        default_value = "http://localhost:8003"
+    )]
     pub hub_plus_url: String,
 
     /// URL this SP uses to reach FranceConnect+ server-to-server, when it differs.

@@ -247,8 +247,8 @@ impl Hub {
         let issuer = IssuerUrl::new(settings.issuer()).map_err(|e| format!("{what} URL: {e}"))?;
         let redirect_uri =
             RedirectUrl::new(config.redirect_uri()).map_err(|e| format!("public_url: {e}"))?;
-        let encrypted = settings.id_token_encryption.is_some()
-            || settings.userinfo_encryption.is_some();
+        let encrypted =
+            settings.id_token_encryption.is_some() || settings.userinfo_encryption.is_some();
         Ok(Self {
             issuer,
             url: settings.url.trim_end_matches('/').to_owned(),
@@ -350,7 +350,8 @@ impl Hub {
     /// issuer = the hub's URL, HS256 only (keyed by our client secret, so no JWKS).
     fn v1_metadata(&self) -> Result<ProviderMetadataWithLogout, SpError> {
         let base = &self.url;
-        let bad = |e: url::ParseError| SpError::HubUnreachable(format!("URL du hub invalide : {e}"));
+        let bad =
+            |e: url::ParseError| SpError::HubUnreachable(format!("URL du hub invalide : {e}"));
         let endpoint = |path: &str| format!("{base}/api/v1/{path}");
         Ok(ProviderMetadataWithLogout::new(
             self.issuer_of(ApiVersion::V1),
@@ -386,10 +387,7 @@ impl Hub {
     /// The keys last fetched from the hub (for the journal's display of JWTs nobody verified).
     pub fn cached_keys(&self) -> Arc<JwkSet> {
         match self.discovered.try_read() {
-            Ok(guard) => guard
-                .as_ref()
-                .map(|d| d.keys.keys())
-                .unwrap_or_default(),
+            Ok(guard) => guard.as_ref().map(|d| d.keys.keys()).unwrap_or_default(),
             Err(_) => Arc::default(),
         }
     }
@@ -611,7 +609,11 @@ mod tests {
         assert!(Platform::parse(Some("fc++")).is_err());
         let json = serde_json::to_string(&Platform::FranceConnectPlus).unwrap();
         assert_eq!(json, "\"franceconnect-plus\"");
-        assert!(!Platform::FranceConnectPlus.acr_allowed().contains(&"eidas1"));
+        assert!(
+            !Platform::FranceConnectPlus
+                .acr_allowed()
+                .contains(&"eidas1")
+        );
     }
 
     #[test]
@@ -623,6 +625,9 @@ mod tests {
         assert!(wrong.contains("« RSA-OAEP » refusé"), "{wrong}");
         assert!(wrong.contains("ECDH-ES"), "{wrong}");
         let undecryptable = decryption_refusal(&JweError::Decryption);
-        assert!(undecryptable.contains("ne se déchiffre pas"), "{undecryptable}");
+        assert!(
+            undecryptable.contains("ne se déchiffre pas"),
+            "{undecryptable}"
+        );
     }
 }

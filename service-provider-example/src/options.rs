@@ -150,7 +150,11 @@ pub async fn options_get(
     context.insert("groups", &groups);
     context.insert("acr_levels", &ACR_LEVELS);
     // No level chosen yet: the platform's own default, whichever the tester picks.
-    let acr = if query.is_empty() { "" } else { chosen.acr_values.as_str() };
+    let acr = if query.is_empty() {
+        ""
+    } else {
+        chosen.acr_values.as_str()
+    };
     context.insert("acr", acr);
     context.insert("prompt_login", &chosen.prompts.iter().any(|p| p == "login"));
     context.insert(
@@ -397,8 +401,10 @@ mod tests {
 
     #[test]
     fn an_empty_form_gives_the_defaults() {
-        let request =
-            parse_options(&pairs(&[("idp_hint", ""), ("acr", "")]), |_| "eidas1".into()).unwrap();
+        let request = parse_options(&pairs(&[("idp_hint", ""), ("acr", "")]), |_| {
+            "eidas1".into()
+        })
+        .unwrap();
         assert_eq!(request.purpose, Purpose::Identity);
         assert_eq!(request.acr_values, "eidas1");
         assert_eq!(request.api_version, ApiVersion::V2);

@@ -294,7 +294,8 @@ mod tests {
 
     #[test]
     fn token_answers_are_read_or_explained() {
-        let ok = br#"{"access_token":"a","token_type":"Bearer","expires_in":60,"id_token":"x.y.z"}"#;
+        let ok =
+            br#"{"access_token":"a","token_type":"Bearer","expires_in":60,"id_token":"x.y.z"}"#;
         assert_eq!(read_answer(200, ok).unwrap().expires_in, Some(60));
         let failed = read_answer(500, br#"{"error":"server_error"}"#).unwrap_err();
         assert!(failed.to_string().contains("server_error"), "{failed}");

@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use serde_json::Value;
 
-use super::exchange::{Exchange, JwtView, form_pairs, jwe_view, jwt_view, jwt_view_checked, pretty};
+use super::exchange::{
+    Exchange, JwtView, form_pairs, jwe_view, jwt_view, jwt_view_checked, pretty,
+};
 use crate::formats::utc_timestamp;
 use crate::hub::Platform;
 use crate::startup::AppState;
@@ -209,7 +211,12 @@ fn checktoken_view(app: &AppState, jwt: &str, verdict: Option<&DpJws>) -> JwtVie
         None => {
             let issuer = fc_plumbing::jose::decode_unverified(jwt)
                 .ok()
-                .and_then(|d| d.payload.get("iss").and_then(Value::as_str).map(str::to_owned));
+                .and_then(|d| {
+                    d.payload
+                        .get("iss")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
             let hub = issuer
                 .and_then(|iss| app.hubs.by_issuer(&iss))
                 .unwrap_or(app.hubs.get(Platform::FranceConnect));

@@ -176,7 +176,9 @@ fn labelled(
         .map(|u| u.path().to_owned())
         .unwrap_or_default();
     let hub = app.hubs.owning(&call.url);
-    let dp = call.url.starts_with(app.config.dp_url.trim_end_matches('/'));
+    let dp = call
+        .url
+        .starts_with(app.config.dp_url.trim_end_matches('/'));
     let (step, actors) = match (hub_step(&path), hub) {
         (Some(step), Some(hub)) => (step.to_owned(), format!("SP → {}", hub.platform().name())),
         _ if dp => (
@@ -201,7 +203,8 @@ fn labelled(
             None => Some(token),
         };
         if let Some(jwt) = jwt {
-            call.jwts.push(jwt_view(label, &jwt, verdict(verdicts, &jwt)));
+            call.jwts
+                .push(jwt_view(label, &jwt, verdict(verdicts, &jwt)));
         }
     }
     call
@@ -217,7 +220,6 @@ fn verdict(verdicts: &[Verdict], jwt: &str) -> String {
         None => "Non vérifié : le parcours s'est arrêté avant".to_owned(),
     }
 }
-
 
 /// The step of a call to one of the hub's endpoints, named by the end of its path.
 fn hub_step(path: &str) -> Option<&'static str> {
@@ -240,6 +242,5 @@ fn received_jwt(call: &Exchange) -> Option<(&'static str, String)> {
     }
     let compact = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
     let parts = body.split('.').count();
-    ((parts == 3 || parts == 5) && body.chars().all(compact))
-        .then(|| ("Userinfo", body.to_owned()))
+    ((parts == 3 || parts == 5) && body.chars().all(compact)).then(|| ("Userinfo", body.to_owned()))
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use fc_plumbing::jose::{EcKey, Signer, sign_jwt};
-use fc_plumbing::jwe::{ContentEnc, DecryptionKeys, EncryptionJwk, Encrypter, KeyAlg};
+use fc_plumbing::jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, KeyAlg};
 use serde_json::{Value, json};
 
 pub const SUB: &str = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1";
