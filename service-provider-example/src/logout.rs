@@ -83,11 +83,14 @@ pub async fn logout_callback_get(
     if !state_matches(&expected, query.state.as_deref()) {
         return Err(SpError::LogoutStateMismatch);
     }
+    // The page names the FranceConnect the person just left.
+    let hub = session::user(&session)?.map(|u| u.hub).unwrap_or_default();
     // Everything about the user goes, under a new session id.
     session.clear();
     session.renew();
     tracing::info!("user logged out");
 
-    let context = app.pages.context(&session)?;
+    let mut context = app.pages.context(&session)?;
+    context.insert("hub_name", hub.name());
     app.pages.render("logged_out.html", &context)
 }

@@ -6,7 +6,7 @@ use fc_plumbing::jwe::KeyAlg;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::stub_hub::{Behaviour, SUB};
+use crate::stub_hub::{Behaviour, SUB, param, query_of};
 
 const PLUS_LOGIN: &str = "/login?hub=franceconnect-plus";
 
@@ -166,4 +166,35 @@ async fn the_published_jwks_holds_only_public_encryption_keys() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_franceconnect_plus_user_logs_out_at_franceconnect_plus_with_the_signed_id_token() {
+    let app = spawn_app().await;
+    app.login(PLUS_LOGIN).await;
+    assert!(app.is_logged_in().await);
+
+    let logout = app.get("/logout").await;
+
+    assert_eq!(logout.status, 302);
+    let end_session = logout.location.unwrap();
+    assert!(
+        end_session.starts_with(&format!("{}/api/v2/session/end?", app.plus.url)),
+        "{end_session}"
+    );
+    let query = query_of(&end_session);
+    let hint = param(&query, "id_token_hint").unwrap();
+    assert_eq!(hint.split('.').count(), 3, "the signed JWT, not the JWE");
+    let back = app.get(&end_session).await;
+    let logged_out = app.get(&back.location.unwrap()).await;
+    assert_eq!(logged_out.status, 200);
+    assert!(
+        logged_out
+            .body
+            .contains("de ce service et de FranceConnect+."),
+        "{}",
+        logged_out.body
+    );
+    assert!(logged_out.body.contains(r#"id="fcplus-login""#));
+    assert!(!app.is_logged_in().await);
 }
