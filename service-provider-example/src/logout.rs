@@ -8,7 +8,9 @@
 //! the state and forgets the user. Partner documentation:
 //! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
 //!
-//! A v1 login logs out through `/api/v1/logout`, with the same three parameters.
+//! A v1 login logs out through `/api/v1/logout`, with the same three parameters. A login through
+//! FranceConnect+ logs out at FranceConnect+, with the signed ID token inside the JWE it received
+//! as the hint; the logged-out page names the FranceConnect the person left.
 
 use std::str::FromStr;
 
