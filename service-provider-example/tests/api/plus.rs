@@ -133,6 +133,45 @@ async fn an_encryption_algorithm_other_than_the_registered_one_is_refused() {
 }
 
 #[tokio::test]
+async fn a_userinfo_answer_in_clear_or_altered_is_refused_after_a_good_id_token() {
+    let app = spawn_app().await;
+    for (spoilt, words) in [
+        (
+            Behaviour {
+                jwe_clear: true,
+                ..Behaviour::default()
+            },
+            "jeton en clair refusé",
+        ),
+        (
+            Behaviour {
+                jwe_tampered: true,
+                ..Behaviour::default()
+            },
+            "ne se déchiffre pas",
+        ),
+    ] {
+        app.plus.set(Behaviour {
+            jwe_userinfo_only: true,
+            ..spoilt
+        });
+        let callback = app.login(PLUS_LOGIN).await;
+        assert_eq!(callback.status, 502, "{}", callback.body);
+        assert!(
+            callback.body.contains("invalid_userinfo"),
+            "{}",
+            callback.body
+        );
+        assert!(
+            callback.body.contains(words),
+            "{words:?} in {}",
+            callback.body
+        );
+        assert!(!app.is_logged_in().await);
+    }
+}
+
+#[tokio::test]
 async fn a_level_below_eidas2_from_franceconnect_plus_is_refused() {
     let app = spawn_app().await;
     let low = Behaviour {

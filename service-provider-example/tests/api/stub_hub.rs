@@ -53,6 +53,9 @@ pub struct Behaviour {
     pub jwe_tampered: bool,
     /// FranceConnect+: send the signed tokens in clear (a downgrade).
     pub jwe_clear: bool,
+    /// FranceConnect+: the `jwe_*` behaviours above spoil the userinfo answer only (the ID
+    /// token comes as it should).
+    pub jwe_userinfo_only: bool,
 }
 
 /// The v1 HS256 key when the stub signs with a secret that is not the SP's.
@@ -284,7 +287,7 @@ async fn token(
 ) -> HttpResponse {
     let mut answer = issue_tokens(&state, &form, false);
     if let Some(id_token) = answer.get("id_token").and_then(Value::as_str) {
-        let sealed = seal(&state, id_token).await;
+        let sealed = seal(&state, id_token, false).await;
         answer["id_token"] = json!(sealed);
     }
     respond(answer)
@@ -301,11 +304,14 @@ fn respond(answer: Value) -> HttpResponse {
 }
 
 /// FranceConnect+: `jws` encrypted to the SP's published key, as the behaviour wants it.
-async fn seal(state: &StubState, jws: &str) -> String {
+async fn seal(state: &StubState, jws: &str, userinfo: bool) -> String {
     let Some(uri) = &state.sp_jwks_uri else {
         return jws.to_owned();
     };
-    let b = state.behaviour.lock().unwrap().clone();
+    let mut b = state.behaviour.lock().unwrap().clone();
+    if b.jwe_userinfo_only && !userinfo {
+        b = Behaviour::default();
+    }
     if b.jwe_clear {
         return jws.to_owned();
     }
@@ -456,7 +462,7 @@ async fn userinfo(state: web::Data<StubState>, request: HttpRequest) -> HttpResp
     } else {
         sign_jwt(&Signer::Ec(&state.keys.lock().unwrap()), &claims).unwrap()
     };
-    let jwt = seal(&state, &jwt).await;
+    let jwt = seal(&state, &jwt, true).await;
     HttpResponse::Ok().content_type("application/jwt").body(jwt)
 }
 
