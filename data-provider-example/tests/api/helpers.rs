@@ -290,6 +290,17 @@ impl TestApp {
 }
 
 /// Status, `WWW-Authenticate` and JSON body of a response.
+/// `GET /exchanges/{id}`: status and the journal of the call with that correlation id.
+pub async fn exchanges(app: &TestApp, id: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/exchanges/{id}", app.url))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
 pub async fn parts(response: reqwest::Response) -> (u16, Option<String>, Value) {
     let status = response.status().as_u16();
     let challenge = response

@@ -161,15 +161,7 @@ async fn a_hub_restarted_with_new_keys_is_picked_up_without_restarting_the_dp() 
 
     assert_eq!(app.get_data(Some(BEARER), Some(id)).await.status(), 200);
     assert_eq!(hub.state().jwks_calls, 2);
-    let journal: Value = app
-        .client
-        .get(format!("{}/exchanges/{id}", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, journal) = exchanges(&app, id).await;
     let kinds: Vec<&str> = journal
         .as_array()
         .unwrap()
@@ -264,15 +256,7 @@ async fn back_channel_calls_go_to_the_internal_url_while_the_issuer_stays_public
     let (status, _, body) = parts(app.get_data(Some(BEARER), Some("rewrite-1")).await).await;
     assert_eq!((status, body), (200, json!({"sitFam": "M"})));
 
-    let exchanges: Value = app
-        .client
-        .get(format!("{}/exchanges/rewrite-1", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, exchanges) = exchanges(&app, "rewrite-1").await;
     assert_eq!(
         exchanges[0]["request"]["url"],
         format!("{public}/api/v2/checktoken")
