@@ -182,6 +182,38 @@ async fn a_level_below_eidas2_from_franceconnect_plus_is_refused() {
 }
 
 #[tokio::test]
+async fn a_franceconnect_plus_callback_naming_franceconnect_as_issuer_is_a_mix_up() {
+    let app = spawn_app().await;
+    let callback = app.callback_url_as(&app.client, PLUS_LOGIN).await;
+    let plus_iss = format!("{}/api/v2", app.plus.url);
+    let fc_iss = format!("{}/api/v2", app.hub.url);
+    assert_eq!(param(&query_of(&callback), "iss"), Some(plus_iss.as_str()));
+    let (base, _) = callback.split_once('?').unwrap();
+    let pairs: Vec<(String, String)> = query_of(&callback)
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "iss" {
+                (k, fc_iss.clone())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mixed_up = fc_plumbing::web::url_with_query(base, &pairs);
+
+    let page = app.get(&mixed_up).await;
+
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("wrong_issuer"), "{}", page.body);
+    assert_eq!((app.plus.token_calls(), app.hub.token_calls()), (0, 0));
+    assert!(!app.is_logged_in().await);
+}
+
+#[tokio::test]
 async fn the_published_jwks_holds_only_public_encryption_keys() {
     let app = spawn_app().await;
 
