@@ -11,6 +11,8 @@ use anyhow::{Context, anyhow, bail, ensure};
 use clap::Parser;
 use fantoccini::{Client, ClientBuilder, Locator};
 
+mod plus;
+
 #[derive(Parser)]
 #[command(about = "Browser tests of the FranceConnect demo")]
 struct Cli {
@@ -290,6 +292,9 @@ async fn main() -> anyhow::Result<()> {
         }),
         ("wrong_password_shows_the_generic_error", |c, sp| {
             Box::pin(wrong_password(c, sp))
+        }),
+        ("franceconnect_plus_journey", |c, sp| {
+            Box::pin(plus::journey(c, sp))
         }),
     ];
     let (mut passed, mut failed) = (0, 0);

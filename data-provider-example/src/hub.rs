@@ -25,16 +25,15 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use fc_plumbing::jose::{decode_unverified, parse_jwks};
+use fc_plumbing::jose::{JwkSet, decode_unverified};
 use fc_plumbing::jwe::{self, ContentEnc, DecryptionKeys, KeyAlg};
 use fc_plumbing::{BackChannel, Clock, Jwa, Secret};
-use openidconnect::core::CoreJsonWebKeySet;
 use reqwest::header::{ACCEPT, HeaderMap};
 use serde_json::{Value, json};
 
 use crate::config::CheckTokenVersion;
 use crate::exchanges::{Exchange, RecordedJwe, RecordedJws, RecordedRequest, RecordedResponse};
-use crate::jwks::{HubKeys, checked_alg};
+use crate::jwks::{HubKeys, MIN_REFETCH_INTERVAL, checked_alg};
 use crate::records::PivotIdentity;
 
 /// How far `iat` of a checktoken answer may be from now, in seconds.
@@ -118,15 +117,22 @@ impl HubClient {
         settings: HubSettings<'_>,
         clock: Clock,
     ) -> Result<Self, String> {
+        // A base URL, not an issuer: a trailing slash here would only double the one below.
+        let hub_url = settings.hub_url.trim_end_matches('/').to_owned();
+        let jwks_url = format!("{hub_url}/api/v2/jwks");
         Ok(Self {
+            keys: HubKeys::new(
+                &jwks_url,
+                back_channel.clone(),
+                clock.clone(),
+                MIN_REFETCH_INTERVAL,
+            ),
             back_channel,
-            // A base URL, not an issuer: a trailing slash here would only double the one below.
-            hub_url: settings.hub_url.trim_end_matches('/').to_owned(),
+            hub_url,
             client_id: settings.client_id.to_owned(),
             client_secret: settings.client_secret,
             version: settings.version,
             alg: checked_alg(settings.alg)?,
-            keys: HubKeys::default(),
             encryption: settings.encryption,
             own_keys: settings.own_keys,
             clock,
@@ -299,19 +305,43 @@ impl HubClient {
     }
 
     /// Verifies `jws` with the hub's keys ([`crate::jwks`]); the JWKS fetches it takes are
-    /// appended to `journal`.
+    /// appended to `journal` (the first one in full, a refetch of the cache as a plain GET).
     async fn verify_signature(
         &self,
         jws: &str,
         journal: &mut Vec<Exchange>,
     ) -> Result<Value, HubError> {
-        self.keys
+        let checked = self
+            .keys
             .verify(jws, self.alg, async || self.fetch_jwks(journal).await)
-            .await
+            .await;
+        if checked.refetched {
+            journal.push(self.refetch_exchange());
+        }
+        checked.payload
     }
 
-    async fn fetch_jwks(&self, journal: &mut Vec<Exchange>) -> Result<CoreJsonWebKeySet, HubError> {
-        let url = format!("{}/jwks", self.issuer());
+    /// The cache fetched the hub's keys again (its own call, logged by it): the journal says so.
+    fn refetch_exchange(&self) -> Exchange {
+        Exchange {
+            kind: "jwks",
+            started_at: timestamp(self.clock.now_millis()),
+            duration_ms: 0,
+            request: RecordedRequest {
+                method: "GET".to_owned(),
+                url: self.keys.url().to_owned(),
+                headers: BTreeMap::new(),
+                body: None,
+            },
+            response: None,
+            jwe: None,
+            jws: None,
+            error: None,
+        }
+    }
+
+    async fn fetch_jwks(&self, journal: &mut Vec<Exchange>) -> Result<JwkSet, HubError> {
+        let url = self.keys.url().to_owned();
         let request = self
             .back_channel
             .get(&url)
@@ -326,7 +356,7 @@ impl HubClient {
             }
             let doc: Value = serde_json::from_slice(&answer.body)
                 .map_err(|_| HubError::InvalidAnswer("JWKS: not JSON".into()))?;
-            parse_jwks(&doc).map_err(|e| HubError::InvalidAnswer(format!("JWKS: {e}")))
+            JwkSet::from_json(&doc).map_err(|e| HubError::InvalidAnswer(format!("JWKS: {e}")))
         });
         if let Err(e) = &result {
             exchange.error.get_or_insert_with(|| e.to_string());
@@ -372,9 +402,7 @@ impl HubClient {
         let started = Instant::now();
         let mut exchange = Exchange {
             kind,
-            started_at: chrono::DateTime::from_timestamp_millis(self.clock.now_millis())
-                .unwrap_or_default()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            started_at: timestamp(self.clock.now_millis()),
             duration_ms: 0,
             request: RecordedRequest {
                 method: method.to_owned(),
@@ -550,6 +578,13 @@ pub fn token_fingerprint(token: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(token.as_bytes());
     hex::encode(digest.get(..6).unwrap_or_default())
+}
+
+/// `millis` as RFC 3339 UTC, for the journal.
+fn timestamp(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The timeout a [`BackChannel`] to the hub gets.

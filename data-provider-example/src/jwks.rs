@@ -1,23 +1,28 @@
 //! The hub's signing keys (its JWKS) and the check of a signed checktoken answer, and the data
 //! provider's own encryption keys ([`own_keys`]), which it publishes for the hub to encrypt
-//! checktoken answers to: the one place the data provider handles JWKS, so a shared cache can
-//! replace [`HubKeys`] without touching the token check.
+//! checktoken answers to: the one place the data provider handles JWKS.
 //!
-//! The keys are fetched at the first check and cached; an answer naming a `kid` the cache lacks
-//! (the hub rotated its keys) fetches them again, once per check, never in a loop.
+//! The hub's keys live in a [`JwksCache`] (`docs/keys.md`), the cache every program of the demo
+//! uses for a peer's keys. The first check fetches them (through the DP's own call, so the fetch
+//! shows in the journal) and seeds the cache; afterwards an answer naming a `kid` the cache lacks,
+//! or whose signature fails with the keys held, makes the cache fetch the JWKS **once** more — at
+//! most once per [`MIN_REFETCH_INTERVAL`], so a flood of forged answers costs the hub one request
+//! per interval — and a failed refetch keeps the keys already cached. A hub restarted without a
+//! keys folder (new keys, new kids) is thus picked up at the next check, with no restart of the
+//! DP.
 //!
 //! The algorithm is pinned by configuration and never read from the answer's header: with the
 //! header's word taken, a forged answer could say `alg: none`, or `HS256` and be "verified" with
 //! a public key used as an HMAC secret (algorithm confusion, RFC 8725 §2.1 and §3.1). So only
-//! ES256 or RS256 is accepted ([`checked_alg`]), `verify_jwt` refuses any other header, and no
+//! ES256 or RS256 is accepted ([`checked_alg`]), the cache refuses any other header, and no
 //! HMAC secret is ever handed to it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
-use fc_plumbing::Jwa;
-use fc_plumbing::jose::{JoseError, verify_jwt};
+use fc_plumbing::jose::JwkSet;
 use fc_plumbing::jwe::{DecryptionKeys, KeyAlg};
-use openidconnect::core::CoreJsonWebKeySet;
+use fc_plumbing::{BackChannel, Clock, Jwa, JwksCache};
 use serde_json::Value;
 
 use crate::hub::HubError;
@@ -55,47 +60,70 @@ pub fn own_keys(
     }
 }
 
+/// The shortest time between two fetches of the hub's keys after a failed verification.
+pub const MIN_REFETCH_INTERVAL: Duration = fc_plumbing::jwks_cache::DEFAULT_MIN_REFETCH_INTERVAL;
+
 /// The cached JWKS of the hub.
-#[derive(Default)]
 pub struct HubKeys {
-    cached: Mutex<Option<Arc<CoreJsonWebKeySet>>>,
+    cache: JwksCache,
+}
+
+/// The verdict on an answer, and whether the cache fetched the hub's keys again for it.
+pub struct Checked {
+    /// The payload once the signature verified.
+    pub payload: Result<Value, HubError>,
+    /// The keys changed during the check (refetched for it, or by a concurrent check).
+    pub refetched: bool,
 }
 
 impl HubKeys {
-    fn cached(&self) -> Option<Arc<CoreJsonWebKeySet>> {
-        // Replacing an `Arc` cannot be interrupted half-way: a poisoned lock holds a valid value.
-        self.cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// The keys published at `jwks_url` (the public URL: `back_channel` rewrites it), fetched
+    /// again at most once per `min_refetch_interval` as measured by `clock`.
+    pub fn new(
+        jwks_url: &str,
+        back_channel: BackChannel,
+        clock: Clock,
+        min_refetch_interval: Duration,
+    ) -> Self {
+        Self {
+            cache: JwksCache::new(jwks_url, back_channel, clock, min_refetch_interval),
+        }
     }
 
-    fn store(&self, keys: CoreJsonWebKeySet) -> Arc<CoreJsonWebKeySet> {
-        let keys = Arc::new(keys);
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(keys.clone());
-        keys
+    pub fn url(&self) -> &str {
+        self.cache.url()
     }
 
     /// Verifies `jws`, signed with `alg` (already [`checked_alg`]), by a key of the hub; `fetch`
-    /// gets the hub's JWKS when the cache is empty, or once more when the answer names an
-    /// unknown key. Returns the payload.
+    /// gets the hub's JWKS the first time (the cache is empty), later fetches are the cache's.
     pub async fn verify(
         &self,
         jws: &str,
         alg: Jwa,
-        mut fetch: impl AsyncFnMut() -> Result<CoreJsonWebKeySet, HubError>,
-    ) -> Result<Value, HubError> {
-        let (keys, fresh) = match self.cached() {
-            Some(keys) => (keys, false),
-            None => (self.store(fetch().await?), true),
-        };
-        let result = match verify_jwt(jws, alg, &keys, None) {
-            Err(JoseError::UnknownKey(_)) if !fresh => {
-                let keys = self.store(fetch().await?);
-                verify_jwt(jws, alg, &keys, None)
+        fetch: impl AsyncFnOnce() -> Result<JwkSet, HubError>,
+    ) -> Checked {
+        let mut held = self.cache.keys();
+        if held.is_empty() {
+            match fetch().await {
+                Ok(keys) => self.cache.seed(keys),
+                Err(e) => {
+                    return Checked {
+                        payload: Err(e),
+                        refetched: false,
+                    };
+                }
             }
-            other => other,
-        };
-        result.map_err(|e| HubError::InvalidAnswer(format!("signature check failed: {e}")))
+            held = self.cache.keys();
+        }
+        let payload = self
+            .cache
+            .verify(jws, alg, None)
+            .await
+            .map(|v| v.claims)
+            .map_err(|e| HubError::InvalidAnswer(format!("signature check failed: {e}")));
+        Checked {
+            refetched: !Arc::ptr_eq(&held, &self.cache.keys()),
+            payload,
+        }
     }
 }

@@ -168,6 +168,7 @@ pub async fn launch(options: &Options) -> anyhow::Result<Demo> {
     let mut sp_config = service_provider_example::Config::local();
     sp_config.public_url = sp_url.clone();
     sp_config.hub_url = hub_url.clone();
+    sp_config.hub_plus_url = hub_plus_url.clone();
     sp_config.dp_url = dp_url.clone();
 
     let hub = hub::Application::build(hub_config, hub_listener).await?;
@@ -199,6 +200,19 @@ impl Demo {
             self.idp.handle(),
             self.dp.handle(),
         ]
+    }
+
+    /// The configuration `instance` was started with, its URLs moved to the real ones (tests
+    /// restart a hub with it: without a keys folder, it comes back with new keys).
+    pub fn hub_config(&self, instance: hub::Instance) -> anyhow::Result<hub::Config> {
+        let urls = Urls {
+            hub: &self.hub_url,
+            hub_plus: &self.hub_plus_url,
+            sp: &self.sp_url,
+            idp: &self.idp_url,
+            dp: &self.dp_url,
+        };
+        hub_config_for(instance, &urls)
     }
 
     /// FranceConnect+'s platform (registrations, store, keys): tests register their own

@@ -1,6 +1,7 @@
 //! Step 2 — back from FranceConnect on `redirect_uri`.
 //!
-//! FranceConnect sends the browser to `redirect_uri?code=…&state=…&iss=…`, or
+//! FranceConnect (or FranceConnect+: both share this URI, `iss` tells them apart) sends the
+//! browser to `redirect_uri?code=…&state=…&iss=…`, or
 //! `redirect_uri?error=…&error_description=…&state=…&iss=…`. What it expects from the SP
 //! (partner documentation, token and userinfo endpoints:
 //! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>):
@@ -8,41 +9,36 @@
 //!    calling the hub (the callback may be forged). An `error` is shown only after this check,
 //!    validated and escaped (it comes from the network); `access_denied` (the user cancelled or
 //!    refused to share their data) is an answer, not a failure;
-//! 2. exchange the `code` at the `token_endpoint` (`client_secret_post`, with the same
+//!    Then `iss` (RFC 9207) must be the issuer of the hub this login went to;
+//! 2. exchange the `code` at that hub's `token_endpoint` (`client_secret_post`, with the same
 //!    `redirect_uri`, plus the PKCE `code_verifier` when one was sent) for an access token and an
-//!    ID token;
-//! 3. verify the ID token: its algorithm must be the one of our registration (ES256 for the demo
-//!    SP in v2, HS256 keyed by our client secret in v1), its signature a key of the hub's JWKS (or
-//!    that secret), `iss` the hub, `aud` our `client_id`, `exp` in the future, `nonce` the one we
-//!    sent;
+//!    ID token ([`crate::tokens`]);
+//! 3. verify the ID token — on FranceConnect+ decrypted first with our key, the `alg` of the JWE
+//!    pinned like the signature's: its algorithm must be the one of our registration (ES256 for
+//!    the demo SP in v2, HS256 keyed by our client secret in v1), its signature a key of the
+//!    hub's JWKS (or that secret), `iss` the hub, `aud` our `client_id`, `exp` in the future,
+//!    `nonce` the one we sent, `acr` at least the level asked;
 //! 4. call the `userinfo_endpoint` with the access token ([`crate::userinfo`]);
 //! 5. only then consider the user logged in, under a new session id.
 //!
-//! The hub puts its v2 issuer in the callback's `iss` (RFC 9207) for both APIs; a v1 login also
-//! accepts the v1 issuer there.
+//! The hub puts its v2 issuer in the callback's `iss` (RFC 9207); a v1 login also accepts the v1
+//! issuer there, or none.
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::header, web};
-use openidconnect::core::{
-    CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreTokenResponse,
-};
-use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, Nonce, OAuth2TokenResponse, PkceCodeVerifier,
-    ProviderMetadataWithLogout, RequestTokenError, SignatureVerificationError,
-};
+use serde_json::Value;
 
 use crate::error::{SpError, clean_description};
-use crate::hub::{JwtRefusal, transport_error};
+use crate::hub::{ApiVersion, Hub};
 use crate::journal::Http;
 use crate::pending::{PendingLogin, state_matches};
 use crate::session::{self, DataGrant, Purpose, User};
 use crate::startup::AppState;
+use crate::tokens::{self, IdToken, Tokens};
 use crate::userinfo;
 
 /// The longest callback parameter accepted: a code or a state is tens of characters.
 const MAX_PARAM_CHARS: usize = 1024;
-/// The longest ID token kept (it goes in the session, and back to the hub at logout).
-const MAX_ID_TOKEN_CHARS: usize = 16 * 1024;
 
 /// The callback's parameters. Anybody can write this URL: each is single and bounded.
 #[derive(Debug, Default)]
@@ -112,38 +108,57 @@ async fn finish_login(
     callback: &Callback,
 ) -> Result<HttpResponse, SpError> {
     let version = pending.api_version;
-    if let Some(iss) = &callback.iss
-        && *iss != app.config.issuer()
-        && *iss != app.hub.issuer_of(version).as_str()
-    {
-        return Err(SpError::WrongCallbackIssuer(
-            iss.chars().take(200).collect(),
-        ));
-    }
+    let hub = app.hubs.get(pending.hub);
+    check_issuer(hub, version, callback.iss.as_deref())?;
     if let Some(error) = &callback.error {
         return refused(app, session, error, callback.error_description.as_deref());
     }
     let code = callback.code.as_deref().ok_or(SpError::MissingCode)?;
 
-    // 2. The code, exchanged for tokens.
-    let metadata = app.hub.metadata_for(http, version).await?;
-    let tokens = exchange_code(app, http, &metadata, pending, code).await?;
+    // 2. The code, exchanged for tokens, at the hub the login went to.
+    let metadata = hub.metadata_for(http, version).await?;
+    let redirect_uri = app.config.redirect_uri();
+    let tokens = tokens::exchange_code(hub, http, &metadata, pending, code, &redirect_uri).await?;
 
-    // 3. The ID token.
-    let (id_token, claims) = verify_id_token(app, http, pending, &tokens).await?;
+    // 3. The ID token (decrypted first on FranceConnect+).
+    let id_token = tokens::verify_id_token(hub, http, pending, &tokens, app.clock.now()).await?;
 
     // 4. Userinfo: about the same person.
-    let access_token = tokens.access_token().secret();
-    let sub = claims.subject().as_str();
-    let userinfo = userinfo::fetch(app, http, version, access_token, sub).await?;
+    let sub = id_token
+        .claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let userinfo =
+        userinfo::fetch(hub, http, version, &tokens.access_token, sub, &app.clock).await?;
 
     // 5. Logged in.
-    let user = user_of(app, pending, &tokens, id_token, &claims, userinfo)?;
+    let user = user_of(app, pending, &tokens, id_token, userinfo);
     let next = log_in(session, pending.purpose, user)?;
-    tracing::info!(purpose = ?pending.purpose, "user logged in through FranceConnect");
+    tracing::info!(purpose = ?pending.purpose, hub = hub.platform().name(), "user logged in");
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, next))
         .finish())
+}
+
+/// RFC 9207: the callback names the hub that answered. Both hubs send the browser back to the
+/// same redirect URI, so `iss` is what tells them apart: it must be the issuer of the hub this
+/// login went to (a mix-up attack would have us redeem a code at the wrong one). The hub always
+/// sends it in v2; a v1 login also accepts the v1 issuer, or none.
+fn check_issuer(hub: &Hub, version: ApiVersion, iss: Option<&str>) -> Result<(), SpError> {
+    let v2 = hub.issuer_of(ApiVersion::V2);
+    let accepted = match (iss, version) {
+        (None, ApiVersion::V1) => true,
+        (None, ApiVersion::V2) => false,
+        (Some(iss), _) => iss == v2.as_str() || iss == hub.issuer_of(version).as_str(),
+    };
+    if accepted {
+        return Ok(());
+    }
+    Err(SpError::WrongCallbackIssuer(match iss {
+        Some(iss) => iss.chars().take(200).collect(),
+        None => "(aucun iss)".into(),
+    }))
 }
 
 /// The hub sent the browser back with an `error`. `access_denied` means the person cancelled or
@@ -163,126 +178,46 @@ fn refused(
     app.pages.render("refused.html", &context)
 }
 
-async fn exchange_code(
-    app: &AppState,
-    http: &Http,
-    metadata: &ProviderMetadataWithLogout,
-    pending: &PendingLogin,
-    code: &str,
-) -> Result<CoreTokenResponse, SpError> {
-    let client = app.hub.client(metadata);
-    let mut request = client
-        .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .map_err(|_| SpError::Token("FranceConnect ne publie pas de token_endpoint".into()))?;
-    if let Some(verifier) = &pending.pkce_verifier {
-        request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.clone()));
-    }
-    let send = |r| http.send(r);
-    request.request_async(&send).await.map_err(|e| match e {
-        RequestTokenError::ServerResponse(e) => {
-            SpError::Token(format!("FranceConnect a refusé l'échange du code ({e})"))
-        }
-        RequestTokenError::Request(e) => SpError::HubUnreachable(transport_error(&e)),
-        RequestTokenError::Parse(..) => SpError::Token("réponse illisible (JSON attendu)".into()),
-        RequestTokenError::Other(_) => SpError::Token("réponse inattendue de FranceConnect".into()),
-    })
-}
-
-/// Verifies the ID token (see the module header, point 3) and returns it with its claims.
-async fn verify_id_token(
-    app: &AppState,
-    http: &Http,
-    pending: &PendingLogin,
-    tokens: &CoreTokenResponse,
-) -> Result<(String, CoreIdTokenClaims), SpError> {
-    let id_token: &CoreIdToken = tokens
-        .extra_fields()
-        .id_token()
-        .ok_or_else(|| SpError::IdToken("la réponse ne contient pas d'id_token".into()))?;
-    let raw = id_token.to_string();
-    if raw.len() > MAX_ID_TOKEN_CHARS {
-        return Err(SpError::IdToken("jeton trop long".into()));
-    }
-    let (expected, _) = app.config.expected_algs(pending.api_version);
-    let issuer = app.hub.issuer_of(pending.api_version);
-    let nonce = Nonce::new(pending.nonce.clone());
-    let check = |keys: &CoreJsonWebKeySet| {
-        let clock = app.clock.clone();
-        let verifier = CoreIdTokenVerifier::new_confidential_client(
-            app.hub.client_id().clone(),
-            app.hub.client_secret(),
-            issuer.clone(),
-            keys.clone(),
-        )
-        // The registration's algorithm, and no other (see `hub::expect_alg`).
-        .set_allowed_algs([expected.core()])
-        .set_time_fn(move || chrono::DateTime::from_timestamp(clock.now(), 0).unwrap_or_default());
-        id_token
-            .claims(&verifier, &nonce)
-            .cloned()
-            .map_err(|e| refusal(&e))
-    };
-    let claims = app
-        .hub
-        .verify_jwt(http, &raw, expected, check)
-        .await
-        .map_err(|e| SpError::IdToken(e.to_string()))?;
-    Ok((raw, claims))
-}
-
-/// Why `openidconnect` refused the ID token, in French.
-fn refusal(error: &ClaimsVerificationError) -> JwtRefusal {
-    use ClaimsVerificationError as E;
-    let no = |why: &str| JwtRefusal::Refused(why.to_owned());
-    match error {
-        E::SignatureVerification(SignatureVerificationError::NoMatchingKey) => JwtRefusal::Keys(
-            "aucune clé publique de FranceConnect ne correspond à son « kid »".into(),
-        ),
-        E::SignatureVerification(SignatureVerificationError::CryptoError(_)) => {
-            JwtRefusal::Keys("signature invalide".into())
-        }
-        E::SignatureVerification(_) => no("signature invalide ou algorithme refusé"),
-        E::Expired(_) => no("il a expiré (exp dépassé)"),
-        E::InvalidAudience(_) => no("il n'est pas destiné à ce service (aud)"),
-        E::InvalidIssuer(_) => no("il n'a pas été émis par le FranceConnect configuré (iss)"),
-        E::InvalidNonce(_) => no("son nonce n'est pas celui envoyé à l'autorisation"),
-        E::InvalidSubject(_) => no("son sub est invalide"),
-        _ => no("il est mal formé"),
-    }
-}
-
 /// The person, with what the pages show of the login.
 fn user_of(
     app: &AppState,
     pending: &PendingLogin,
-    tokens: &CoreTokenResponse,
-    id_token: String,
-    claims: &CoreIdTokenClaims,
-    userinfo: serde_json::Value,
-) -> Result<User, SpError> {
-    let decoded = fc_plumbing::jose::decode_unverified(&id_token)
-        .map_err(|_| SpError::IdToken("jeton illisible".into()))?;
-    let expires_in = tokens.expires_in().map(|d| d.as_secs());
-    Ok(User {
+    tokens: &Tokens,
+    id_token: IdToken,
+    userinfo: Value,
+) -> User {
+    let claims = &id_token.claims;
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let header = fc_plumbing::jose::decode_unverified(&id_token.jws)
+        .map(|d| d.header)
+        .unwrap_or_default();
+    User {
+        hub: pending.hub,
         api_version: pending.api_version,
-        sub: claims.subject().as_str().to_owned(),
-        acr: claims.auth_context_ref().map(|acr| acr.as_str().to_owned()),
+        sub: text("sub").unwrap_or_default(),
+        acr: text("acr"),
         amr: claims
-            .auth_method_refs()
-            .map(|amr| amr.iter().map(|a| a.as_str().to_owned()).collect())
+            .get("amr")
+            .and_then(Value::as_array)
+            .map(|amr| {
+                amr.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
-        id_token,
-        id_token_header: decoded.header,
-        id_token_payload: decoded.payload,
+        id_token_header: header,
+        id_token_payload: claims.clone(),
+        id_token_jwe_header: id_token.jwe_header,
+        id_token: id_token.jws,
         userinfo,
-        scope: tokens
-            .scopes()
-            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
-        access_token: Some(tokens.access_token().secret().clone()),
-        access_token_expires_at: expires_in
+        scope: tokens.scope.clone(),
+        access_token: Some(tokens.access_token.clone()),
+        access_token_expires_at: tokens
+            .expires_in
             .and_then(|s| i64::try_from(s).ok())
             .map(|s| app.clock.now().saturating_add(s)),
-    })
+    }
 }
 
 /// A new session id (against session fixation), the user, and the session marked established.

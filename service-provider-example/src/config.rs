@@ -12,10 +12,12 @@
 //! once: see `docs/service-provider.md` ("Mémoire").
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
+use fc_plumbing::jwe::KeyAlg;
 use fc_plumbing::{Jwa, Secret};
 
-use crate::hub::ApiVersion;
+use crate::hub::{ApiVersion, Platform};
 
 /// Scopes of the "S'identifier avec FranceConnect" button: the identité pivot plus e-mail and
 /// usage name.
@@ -31,6 +33,69 @@ pub const DEFAULT_CLIENT_ID: &str =
     "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950";
 pub const DEFAULT_CLIENT_SECRET: &str =
     "a970fc88b3111fcfdce515c2ee03488d8a349e5379a3ba2aa48c225dcea243a5";
+
+/// The demo SP registered at FranceConnect+ in `fixtures/hub-plus/service-providers.toml`
+/// (registrations at FranceConnect+ are separate: another client id, another secret).
+pub const DEFAULT_PLUS_CLIENT_ID: &str =
+    "36efc7851ced955a0f632a26de121acc995bddef62548da58af2f2ab7c73e254";
+pub const DEFAULT_PLUS_CLIENT_SECRET: &str =
+    "072937ee25299b29be7397eb2d9c5358ead6f79e0f6fdebd8183826b2b4d2e47";
+/// The one signing algorithm of FranceConnect+ (`docs/franceconnect-plus.md`).
+pub const PLUS_SIGNING_ALG: Jwa = Jwa::ES256;
+
+/// Whether FranceConnect+ encrypts a token for this SP, and with which key management
+/// algorithm: the one of its registration (`id_token_encrypted_response_alg`,
+/// `userinfo_encrypted_response_alg`), pinned here and never read from the token. The content
+/// encryption is always A256GCM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenEncryption {
+    /// Not encrypted: the token is the signed JWT itself.
+    #[value(name = "none")]
+    None,
+    #[value(name = "ECDH-ES")]
+    EcdhEs,
+    #[value(name = "RSA-OAEP")]
+    RsaOaep,
+    #[value(name = "RSA-OAEP-256")]
+    RsaOaep256,
+}
+
+impl TokenEncryption {
+    /// The JWE `alg` tokens must carry, if they are encrypted.
+    pub fn key_alg(self) -> Option<KeyAlg> {
+        match self {
+            TokenEncryption::None => None,
+            TokenEncryption::EcdhEs => Some(KeyAlg::EcdhEs),
+            TokenEncryption::RsaOaep => Some(KeyAlg::RsaOaep),
+            TokenEncryption::RsaOaep256 => Some(KeyAlg::RsaOaep256),
+        }
+    }
+}
+
+/// One hub as this SP is registered there: where it is, who we are, what it signs and encrypts.
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    pub platform: Platform,
+    /// Public URL (the browser's view; the issuer is `{url}/api/v2`).
+    pub url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Signing algorithms of the v2 ID token and userinfo (our registration's).
+    pub id_token_alg: Jwa,
+    pub userinfo_alg: Jwa,
+    /// JWE `alg` of the ID token and userinfo, when our registration asks for encryption.
+    pub id_token_encryption: Option<KeyAlg>,
+    pub userinfo_encryption: Option<KeyAlg>,
+    /// eIDAS level asked for by default.
+    pub acr_values: String,
+}
+
+impl HubSettings {
+    /// The hub's v2 issuer, compared byte for byte with the `iss` of every token.
+    pub fn issuer(&self) -> String {
+        format!("{}/api/v2", self.url.trim_end_matches('/'))
+    }
+}
 
 /// Default of `max_sessions`: sessions of logged-in users kept at once.
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
@@ -67,6 +132,19 @@ pub struct Config {
     #[arg(long, env = "FC_SP_HUB_INTERNAL_URL")]
     pub hub_internal_url: Option<String>,
 
+    /// Public URL of the FranceConnect+ hub (eidas2, eidas3); its issuer is
+    /// `{hub_plus_url}/api/v2`.
+    #[arg(
+        long,
+        env = "FC_SP_HUB_PLUS_URL",
+        default_value = "http://localhost:8003"
+    )]
+    pub hub_plus_url: String,
+
+    /// URL this SP uses to reach FranceConnect+ server-to-server, when it differs.
+    #[arg(long, env = "FC_SP_HUB_PLUS_INTERNAL_URL")]
+    pub hub_plus_internal_url: Option<String>,
+
     /// Public URL of the data provider.
     #[arg(long, env = "FC_SP_DP_URL", default_value = "http://localhost:8002")]
     pub dp_url: String,
@@ -96,6 +174,44 @@ pub struct Config {
     /// eIDAS level asked for (`eidas1`, `eidas2`, `eidas3`).
     #[arg(long, env = "FC_SP_ACR_VALUES", default_value = "eidas1")]
     pub acr_values: String,
+
+    /// client_id registered at FranceConnect+.
+    #[arg(long, env = "FC_SP_PLUS_CLIENT_ID", default_value = DEFAULT_PLUS_CLIENT_ID)]
+    pub plus_client_id: String,
+
+    /// client_secret registered at FranceConnect+ (never logged).
+    #[arg(long, env = "FC_SP_PLUS_CLIENT_SECRET", default_value = DEFAULT_PLUS_CLIENT_SECRET, hide_default_value = true)]
+    pub plus_client_secret: Secret,
+
+    /// JWE `alg` of the ID token at FranceConnect+, as registered
+    /// (`id_token_encrypted_response_alg`): ECDH-ES, RSA-OAEP, RSA-OAEP-256 or none. Any other
+    /// is refused, and so is a clear token when encryption is registered.
+    #[arg(
+        long,
+        env = "FC_SP_PLUS_ID_TOKEN_ENCRYPTION_ALG",
+        value_enum,
+        default_value = "ECDH-ES"
+    )]
+    pub plus_id_token_encryption_alg: TokenEncryption,
+
+    /// JWE `alg` of userinfo at FranceConnect+ (`userinfo_encrypted_response_alg`).
+    #[arg(
+        long,
+        env = "FC_SP_PLUS_USERINFO_ENCRYPTION_ALG",
+        value_enum,
+        default_value = "ECDH-ES"
+    )]
+    pub plus_userinfo_encryption_alg: TokenEncryption,
+
+    /// eIDAS level asked of FranceConnect+ by default (`eidas2` or `eidas3`).
+    #[arg(long, env = "FC_SP_PLUS_ACR_VALUES", default_value = "eidas2")]
+    pub plus_acr_values: String,
+
+    /// Folder where this SP keeps its encryption keys (created on first start), so tokens
+    /// encrypted to its published keys still decrypt after a restart. Without it, fresh keys are
+    /// made at each start. The public keys are served at `/.well-known/jwks.json`.
+    #[arg(long, env = "FC_SP_KEYS_DIR")]
+    pub keys_dir: Option<PathBuf>,
 
     /// Scopes of the identity login (space separated).
     #[arg(long, env = "FC_SP_SCOPES", default_value = DEFAULT_SCOPES)]
@@ -153,6 +269,8 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             hub_url: "http://localhost:8000".into(),
             hub_internal_url: None,
+            hub_plus_url: "http://localhost:8003".into(),
+            hub_plus_internal_url: None,
             dp_url: "http://localhost:8002".into(),
             dp_internal_url: None,
             client_id: DEFAULT_CLIENT_ID.into(),
@@ -160,6 +278,12 @@ impl Config {
             id_token_alg: Jwa::ES256,
             userinfo_alg: Jwa::ES256,
             acr_values: "eidas1".into(),
+            plus_client_id: DEFAULT_PLUS_CLIENT_ID.into(),
+            plus_client_secret: Secret::new(DEFAULT_PLUS_CLIENT_SECRET),
+            plus_id_token_encryption_alg: TokenEncryption::EcdhEs,
+            plus_userinfo_encryption_alg: TokenEncryption::EcdhEs,
+            plus_acr_values: "eidas2".into(),
+            keys_dir: None,
             scopes: DEFAULT_SCOPES.into(),
             data_scopes: DEFAULT_DATA_SCOPES.into(),
             cookie_secure: false,
@@ -176,6 +300,35 @@ impl Config {
     /// The hub's issuer, compared byte for byte with the `iss` of every token.
     pub fn issuer(&self) -> String {
         format!("{}/api/v2", self.hub_url.trim_end_matches('/'))
+    }
+
+    /// Our registration at `platform`: FranceConnect from the `hub_url`, `client_*`,
+    /// `*_alg` options, FranceConnect+ from the `hub_plus_url`, `plus_*` ones (ES256 only).
+    pub fn hub_settings(&self, platform: Platform) -> HubSettings {
+        match platform {
+            Platform::FranceConnect => HubSettings {
+                platform,
+                url: self.hub_url.clone(),
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+                id_token_alg: self.id_token_alg,
+                userinfo_alg: self.userinfo_alg,
+                id_token_encryption: None,
+                userinfo_encryption: None,
+                acr_values: self.acr_values.clone(),
+            },
+            Platform::FranceConnectPlus => HubSettings {
+                platform,
+                url: self.hub_plus_url.clone(),
+                client_id: self.plus_client_id.clone(),
+                client_secret: self.plus_client_secret.clone(),
+                id_token_alg: PLUS_SIGNING_ALG,
+                userinfo_alg: PLUS_SIGNING_ALG,
+                id_token_encryption: self.plus_id_token_encryption_alg.key_alg(),
+                userinfo_encryption: self.plus_userinfo_encryption_alg.key_alg(),
+                acr_values: self.plus_acr_values.clone(),
+            },
+        }
     }
 
     /// Where the hub sends the browser back after a login (registered at the hub).
@@ -228,6 +381,21 @@ mod tests {
         assert_eq!(parsed.journal_megabytes, local.journal_megabytes);
         assert_eq!(parsed.login_timeout_secs, local.login_timeout_secs);
         assert_eq!(parsed.health_interval_secs, local.health_interval_secs);
+        assert_eq!(parsed.hub_plus_url, local.hub_plus_url);
+        assert_eq!(parsed.plus_client_id, local.plus_client_id);
+        assert_eq!(parsed.plus_client_secret, local.plus_client_secret);
+        assert_eq!(
+            parsed.plus_id_token_encryption_alg,
+            local.plus_id_token_encryption_alg
+        );
+        assert_eq!(parsed.plus_acr_values, local.plus_acr_values);
+        let plus = local.hub_settings(Platform::FranceConnectPlus);
+        assert_eq!(plus.issuer(), "http://localhost:8003/api/v2");
+        assert_eq!(plus.id_token_encryption, Some(KeyAlg::EcdhEs));
+        assert_eq!(plus.id_token_alg, Jwa::ES256);
+        let fc = local.hub_settings(Platform::FranceConnect);
+        assert_eq!(fc.issuer(), local.issuer());
+        assert_eq!(fc.id_token_encryption, None);
         assert_eq!(local.issuer(), "http://localhost:8000/api/v2");
         assert_eq!(local.redirect_uri(), "http://localhost:3000/oidc-callback");
         assert_eq!(
@@ -261,11 +429,19 @@ mod tests {
             (Jwa::HS256, Jwa::HS256)
         );
         assert!(Config::try_parse_from(["sp", "--id-token-alg", "none"]).is_err());
+        let plain = Config::try_parse_from(["sp", "--plus-userinfo-encryption-alg", "none"])
+            .unwrap()
+            .hub_settings(Platform::FranceConnectPlus);
+        assert_eq!(plain.userinfo_encryption, None);
+        assert!(
+            Config::try_parse_from(["sp", "--plus-id-token-encryption-alg", "A128KW"]).is_err()
+        );
     }
 
     #[test]
     fn debug_output_hides_the_secret() {
         let shown = format!("{:?}", Config::local());
         assert!(!shown.contains(DEFAULT_CLIENT_SECRET), "{shown}");
+        assert!(!shown.contains(DEFAULT_PLUS_CLIENT_SECRET), "{shown}");
     }
 }

@@ -16,6 +16,7 @@ use openidconnect::HttpResponse as OidcResponse;
 use serde_json::Value;
 
 use crate::error::SpError;
+use crate::hub::Platform;
 use crate::journal::{Http, pretty};
 use crate::startup::AppState;
 use crate::{formats, session, tax_data};
@@ -30,8 +31,14 @@ pub async fn data_get(
     http: Http,
 ) -> Result<HttpResponse, SpError> {
     let Some(grant) = session::data_grant(&session)? else {
+        // A new authorization, at the hub the person logged in through.
+        let hub = session::user(&session)?.map(|u| u.hub).unwrap_or_default();
+        let location = match hub {
+            Platform::FranceConnect => "/data/login".to_owned(),
+            other => format!("/data/login?hub={}", other.as_str()),
+        };
         return Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, "/data/login"))
+            .insert_header((header::LOCATION, location))
             .finish());
     };
     let url = format!("{}{DP_RESOURCE}", app.config.dp_url.trim_end_matches('/'));

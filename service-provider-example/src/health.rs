@@ -1,6 +1,7 @@
 //! `GET /health`: this program is alive, and whether its peers answer.
 //!
-//! `{"status":"ok","peers":{"hub":{…},"data_provider":{…}}}`, always 200 while the SP runs: a peer
+//! `{"status":"ok","peers":{"hub":{…},"hub_plus":{…},"data_provider":{…}}}` (`hub_plus`:
+//! FranceConnect+), always 200 while the SP runs: a peer
 //! that is down is marked (`"status":"down"` with the reason), it does not make the SP unhealthy
 //! (the SP still serves its pages and says what is wrong). The peers' state is cached: a health
 //! call never waits for a probe; when the last probe is older than `health_interval_secs`, it
@@ -18,6 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::Config;
+use crate::hub::Platform;
 use crate::startup::AppState;
 
 /// A probe gives up after this long: a peer this slow is as good as down.
@@ -46,7 +48,7 @@ pub struct PeerHealth {
 }
 
 impl PeerHealth {
-    /// The hub (its discovery document: what a login needs first) and the data provider.
+    /// The hubs (their discovery documents: what a login needs first) and the data provider.
     pub fn new(config: &Config, clock: Clock) -> Self {
         let unknown = |url: String| PeerState {
             status: "unknown",
@@ -55,9 +57,16 @@ impl PeerHealth {
             detail: None,
         };
         let dp = format!("{}/health", config.dp_url.trim_end_matches('/'));
-        let hub = format!("{}/.well-known/openid-configuration", config.issuer());
+        let discovery = |platform| {
+            let issuer = config.hub_settings(platform).issuer();
+            unknown(format!("{issuer}/.well-known/openid-configuration"))
+        };
         Self {
-            peers: Mutex::new(vec![("hub", unknown(hub)), ("data_provider", unknown(dp))]),
+            peers: Mutex::new(vec![
+                ("hub", discovery(Platform::FranceConnect)),
+                ("hub_plus", discovery(Platform::FranceConnectPlus)),
+                ("data_provider", unknown(dp)),
+            ]),
             last_probe_ms: AtomicI64::new(i64::MIN),
             probing: AtomicBool::new(false),
             interval_ms: i64::try_from(config.health_interval_secs.saturating_mul(1000))

@@ -72,6 +72,11 @@ pub async fn me_get(
     let mut context = app.pages.context(&session)?;
     context.insert("reload", &reload);
     context.insert("api_version", user.api_version.as_str());
+    context.insert("hub_name", user.hub.name());
+    context.insert(
+        "id_token_jwe_header",
+        &user.id_token_jwe_header.as_ref().map(pretty),
+    );
     context.insert("identity", &identity_fields(&user.userinfo));
     context.insert("userinfo_json", &pretty(&user.userinfo));
     context.insert("id_token_header", &pretty(&user.id_token_header));
@@ -93,7 +98,9 @@ pub async fn me_userinfo_post(
     let Some(access_token) = user.access_token.clone() else {
         return Ok(see_other("/me?userinfo=expired"));
     };
-    let result = userinfo::fetch(&app, &http, user.api_version, &access_token, &user.sub).await;
+    let hub = app.hubs.get(user.hub);
+    let version = user.api_version;
+    let result = userinfo::fetch(hub, &http, version, &access_token, &user.sub, &app.clock).await;
     let outcome = match result {
         Ok(userinfo) => {
             user.userinfo = userinfo;

@@ -16,6 +16,10 @@
 //! The `state`, `nonce` and PKCE verifier are remembered for the callback in an encrypted cookie
 //! ([`crate::pending`]): this step stores nothing on the server.
 //!
+//! The same request goes to FranceConnect or to FranceConnect+ (`hub=franceconnect-plus`, for
+//! `eidas2` and `eidas3`): each with our registration there (client id, level by default). The
+//! login in progress remembers which hub it went to, for the callback.
+//!
 //! Two entry points: the buttons (`/login`, `/data/login`) leave at once with the configured
 //! scopes; the options page ([`crate::options`]) builds the same request from a form, shows it,
 //! then leaves through [`options_go_get`].
@@ -31,7 +35,7 @@ use openidconnect::{
 use serde::Deserialize;
 
 use crate::error::SpError;
-use crate::hub::ApiVersion;
+use crate::hub::{ApiVersion, Platform};
 use crate::journal::Http;
 use crate::pending::PendingLogin;
 use crate::session::Purpose;
@@ -45,6 +49,8 @@ pub const AMR_CLAIMS: &str = r#"{"id_token":{"amr":{"essential":true}}}"#;
 /// Options accepted by `/login` and `/data/login` (shortcuts; the options page offers them all).
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginOptions {
+    /// `franceconnect` (default) or `franceconnect-plus`.
+    pub hub: Option<String>,
     /// eIDAS level (`eidas1`, `eidas2`, `eidas3`), instead of the configured one.
     pub acr: Option<String>,
     /// `login`, `consent` or both, space separated.
@@ -57,6 +63,7 @@ pub struct LoginOptions {
 #[derive(Debug, Clone)]
 pub struct AuthorizeRequest {
     pub purpose: Purpose,
+    pub hub: Platform,
     pub api_version: ApiVersion,
     /// Scopes besides `openid` (always sent first).
     pub scopes: Vec<String>,
@@ -74,7 +81,7 @@ pub async fn login_get(
     http: Http,
     options: web::Query<LoginOptions>,
 ) -> Result<HttpResponse, SpError> {
-    let request = button_request(&app, Purpose::Identity, &options);
+    let request = button_request(&app, Purpose::Identity, &options)?;
     let pending = prepare_authorization(&app, &http, &request).await?;
     leave_for_franceconnect(&app, pending)
 }
@@ -85,7 +92,7 @@ pub async fn data_login_get(
     http: Http,
     options: web::Query<LoginOptions>,
 ) -> Result<HttpResponse, SpError> {
-    let request = button_request(&app, Purpose::Data, &options);
+    let request = button_request(&app, Purpose::Data, &options)?;
     let pending = prepare_authorization(&app, &http, &request).await?;
     leave_for_franceconnect(&app, pending)
 }
@@ -99,15 +106,20 @@ pub async fn options_go_get(
     leave_for_franceconnect(&app, pending)
 }
 
-/// The request of the two buttons: configured scopes and level, v2, no PKCE.
-fn button_request(app: &AppState, purpose: Purpose, options: &LoginOptions) -> AuthorizeRequest {
+/// The request of the buttons: configured scopes and level (of the hub chosen), v2, no PKCE.
+fn button_request(
+    app: &AppState,
+    purpose: Purpose,
+    options: &LoginOptions,
+) -> Result<AuthorizeRequest, SpError> {
+    let hub = Platform::parse(options.hub.as_deref())?.unwrap_or_default();
     let scopes = match purpose {
         Purpose::Identity => &app.config.scopes,
         Purpose::Data => &app.config.data_scopes,
     };
     let acr_values = match options.acr.as_deref() {
         Some(acr) if ACR_LEVELS.contains(&acr) => acr.to_owned(),
-        _ => app.config.acr_values.clone(),
+        _ => app.hubs.get(hub).settings().acr_values.clone(),
     };
     let prompts = options
         .prompt
@@ -117,8 +129,9 @@ fn button_request(app: &AppState, purpose: Purpose, options: &LoginOptions) -> A
         .filter(|p| ["login", "consent"].contains(p))
         .map(str::to_owned)
         .collect();
-    AuthorizeRequest {
+    Ok(AuthorizeRequest {
         purpose,
+        hub,
         api_version: ApiVersion::V2,
         scopes: scopes.split_whitespace().map(str::to_owned).collect(),
         acr_values,
@@ -126,7 +139,7 @@ fn button_request(app: &AppState, purpose: Purpose, options: &LoginOptions) -> A
         amr: options.amr.is_some(),
         idp_hint: None,
         pkce: false,
-    }
+    })
 }
 
 /// Builds the authorize URL with a fresh `state` and `nonce`: the login in progress, to be
@@ -136,8 +149,9 @@ pub async fn prepare_authorization(
     http: &Http,
     wanted: &AuthorizeRequest,
 ) -> Result<PendingLogin, SpError> {
-    let metadata = app.hub.metadata_for(http, wanted.api_version).await?;
-    let client = app.hub.client(&metadata);
+    let hub = app.hubs.get(wanted.hub);
+    let metadata = hub.metadata_for(http, wanted.api_version).await?;
+    let client = hub.client(&metadata);
 
     // 32 random bytes each: unguessable, and well above FranceConnect's 22-character minimum.
     let state = CsrfToken::new(fc_plumbing::random::token(32));
@@ -171,7 +185,9 @@ pub async fn prepare_authorization(
         state: state.secret().clone(),
         nonce: nonce.secret().clone(),
         purpose: wanted.purpose,
+        hub: wanted.hub,
         api_version: wanted.api_version,
+        acr: wanted.acr_values.clone(),
         pkce_verifier,
         authorize_url: authorize_url.to_string(),
         left_at_ms: app.pending.now_ms(),

@@ -8,7 +8,9 @@
 //! the state and forgets the user. Partner documentation:
 //! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
 //!
-//! A v1 login logs out through `/api/v1/logout`, with the same three parameters.
+//! A v1 login logs out through `/api/v1/logout`, with the same three parameters. A login through
+//! FranceConnect+ logs out at FranceConnect+, with the signed ID token inside the JWE it received
+//! as the hint; the logged-out page names the FranceConnect the person left.
 
 use std::str::FromStr;
 
@@ -35,7 +37,13 @@ pub async fn logout_get(
             .insert_header((header::LOCATION, "/"))
             .finish());
     };
-    let metadata = app.hub.metadata_for(&http, user.api_version).await?;
+    // The hub the person logged in through; the hint is the *signed* ID token (decrypted on
+    // FranceConnect+), as OpenID Connect RP-Initiated Logout 1.0 §2 asks.
+    let metadata = app
+        .hubs
+        .get(user.hub)
+        .metadata_for(&http, user.api_version)
+        .await?;
     let end_session = metadata
         .additional_metadata()
         .end_session_endpoint
@@ -77,11 +85,14 @@ pub async fn logout_callback_get(
     if !state_matches(&expected, query.state.as_deref()) {
         return Err(SpError::LogoutStateMismatch);
     }
+    // The page names the FranceConnect the person just left.
+    let hub = session::user(&session)?.map(|u| u.hub).unwrap_or_default();
     // Everything about the user goes, under a new session id.
     session.clear();
     session.renew();
     tracing::info!("user logged out");
 
-    let context = app.pages.context(&session)?;
+    let mut context = app.pages.context(&session)?;
+    context.insert("hub_name", hub.name());
     app.pages.render("logged_out.html", &context)
 }

@@ -7,7 +7,8 @@
 //! `error=invalid_idp_hint`). Partner documentation:
 //! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
 //!
-//! This page lets a tester try each of them, plus the legacy v1 API and PKCE (refused by
+//! The form also chooses the hub: FranceConnect, or FranceConnect+ (`eidas2`, `eidas3`; v2
+//! only). This page lets a tester try each of them, plus the legacy v1 API and PKCE (refused by
 //! FranceConnect, for hubs in relaxed mode only), and shows the exact authorize URL before
 //! leaving: `GET /options` (the form) → `GET /options/preview` (the URL, with its parameters
 //! decoded; `state` and `nonce` are already in the pending-login cookie) → `GET /options/go`
@@ -22,7 +23,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use crate::error::SpError;
-use crate::hub::ApiVersion;
+use crate::hub::{ApiVersion, Platform};
 use crate::journal::Http;
 use crate::login::{ACR_LEVELS, AuthorizeRequest, prepare_authorization};
 use crate::session::Purpose;
@@ -127,7 +128,7 @@ pub async fn options_get(
     let chosen = if query.is_empty() {
         defaults(&app)
     } else {
-        parse_options(&query, &app.config.acr_values)?
+        parse_options(&query, |hub| default_acr(&app, hub))?
     };
     let groups: Vec<GroupView> = SCOPE_GROUPS
         .iter()
@@ -148,7 +149,13 @@ pub async fn options_get(
     let mut context = app.pages.context(&session)?;
     context.insert("groups", &groups);
     context.insert("acr_levels", &ACR_LEVELS);
-    context.insert("acr", &chosen.acr_values);
+    // No level chosen yet: the platform's own default, whichever the tester picks.
+    let acr = if query.is_empty() {
+        ""
+    } else {
+        chosen.acr_values.as_str()
+    };
+    context.insert("acr", acr);
     context.insert("prompt_login", &chosen.prompts.iter().any(|p| p == "login"));
     context.insert(
         "prompt_consent",
@@ -158,13 +165,20 @@ pub async fn options_get(
     context.insert("idp_hint", &chosen.idp_hint.clone().unwrap_or_default());
     context.insert("version", chosen.api_version.as_str());
     context.insert("pkce", &chosen.pkce);
+    context.insert("hub", chosen.hub.as_str());
     app.pages.render("options.html", &context)
+}
+
+/// The level asked of `hub` when the form says none.
+fn default_acr(app: &AppState, hub: Platform) -> String {
+    app.hubs.get(hub).settings().acr_values.clone()
 }
 
 /// The form's first state: the configured identity scopes and level, v2, nothing else.
 fn defaults(app: &AppState) -> AuthorizeRequest {
     AuthorizeRequest {
         purpose: Purpose::Identity,
+        hub: Platform::FranceConnect,
         api_version: ApiVersion::V2,
         scopes: app
             .config
@@ -189,7 +203,7 @@ pub async fn options_preview_get(
     request: HttpRequest,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, SpError> {
-    let wanted = parse_options(&query, &app.config.acr_values)?;
+    let wanted = parse_options(&query, |hub| default_acr(&app, hub))?;
     let pending = prepare_authorization(&app, &http, &wanted).await?;
     let authorize_url = pending.authorize_url.clone();
     let params: Vec<(String, String)> = url::Url::parse(&authorize_url)
@@ -248,7 +262,7 @@ fn notes(wanted: &AuthorizeRequest) -> Vec<&'static str> {
 /// Reads the options form. Unknown fields are ignored; a bad value is a 400 with nothing stored.
 pub fn parse_options(
     pairs: &[(String, String)],
-    default_acr: &str,
+    default_acr: impl Fn(Platform) -> String,
 ) -> Result<AuthorizeRequest, SpError> {
     let single = |name: &str| -> Result<Option<&str>, SpError> {
         let mut values = pairs
@@ -262,8 +276,9 @@ pub fn parse_options(
     };
     let known_scope = |s: &str| s == "openid" || SCOPE_GROUPS.iter().any(|g| g.has(s));
     let scopes = many(pairs, "scope", known_scope)?;
+    let hub = Platform::parse(single("hub")?)?.unwrap_or_default();
     let acr_values = match single("acr")? {
-        None | Some("") => default_acr.to_owned(),
+        None | Some("") => default_acr(hub),
         Some(acr) if ACR_LEVELS.contains(&acr) => acr.to_owned(),
         Some(acr) => return Err(bad(format!("niveau eIDAS inconnu : {}", quoted(acr)))),
     };
@@ -272,6 +287,9 @@ pub fn parse_options(
         Some("v1") => ApiVersion::V1,
         Some(other) => return Err(bad(format!("version d'API inconnue : {}", quoted(other)))),
     };
+    if hub == Platform::FranceConnectPlus && api_version == ApiVersion::V1 {
+        return Err(bad("FranceConnect+ n'a que l'API v2".into()));
+    }
     let data = scopes
         .iter()
         .any(|s| SCOPE_GROUPS.iter().any(|g| g.data_provider && g.has(s)));
@@ -281,6 +299,7 @@ pub fn parse_options(
         } else {
             Purpose::Identity
         },
+        hub,
         api_version,
         scopes,
         acr_values,
@@ -368,7 +387,7 @@ mod tests {
                 ("pkce", "1"),
                 ("unknown", "ignored"),
             ]),
-            "eidas1",
+            |_| "eidas1".into(),
         )
         .unwrap();
         assert_eq!(request.scopes, ["given_name", "dgfip_rfr"]);
@@ -382,11 +401,29 @@ mod tests {
 
     #[test]
     fn an_empty_form_gives_the_defaults() {
-        let request = parse_options(&pairs(&[("idp_hint", ""), ("acr", "")]), "eidas1").unwrap();
+        let request = parse_options(&pairs(&[("idp_hint", ""), ("acr", "")]), |_| {
+            "eidas1".into()
+        })
+        .unwrap();
         assert_eq!(request.purpose, Purpose::Identity);
         assert_eq!(request.acr_values, "eidas1");
         assert_eq!(request.api_version, ApiVersion::V2);
+        assert_eq!(request.hub, Platform::FranceConnect);
         assert!(request.idp_hint.is_none() && !request.amr && !request.pkce);
+    }
+
+    #[test]
+    fn franceconnect_plus_takes_its_own_default_level_and_v2_only() {
+        let defaults = |hub: Platform| match hub {
+            Platform::FranceConnect => "eidas1".to_owned(),
+            Platform::FranceConnectPlus => "eidas2".to_owned(),
+        };
+        let plus = parse_options(&pairs(&[("hub", "franceconnect-plus")]), defaults).unwrap();
+        assert_eq!(plus.hub, Platform::FranceConnectPlus);
+        assert_eq!(plus.acr_values, "eidas2");
+        let v1 = pairs(&[("hub", "franceconnect-plus"), ("version", "v1")]);
+        assert!(parse_options(&v1, defaults).is_err());
+        assert!(parse_options(&pairs(&[("hub", "fc2")]), defaults).is_err());
     }
 
     #[test]
@@ -400,11 +437,11 @@ mod tests {
             vec![("acr", "eidas1"), ("acr", "eidas2")],
         ] {
             assert!(
-                parse_options(&pairs(&bad), "eidas1").is_err(),
+                parse_options(&pairs(&bad), |_| "eidas1".into()).is_err(),
                 "{bad:?} accepted"
             );
         }
         let long = "a".repeat(MAX_IDP_HINT + 1);
-        assert!(parse_options(&pairs(&[("idp_hint", &long)]), "eidas1").is_err());
+        assert!(parse_options(&pairs(&[("idp_hint", &long)]), |_| "eidas1".into()).is_err());
     }
 }

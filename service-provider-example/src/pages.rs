@@ -16,13 +16,18 @@ use tera::{Context, Tera};
 use crate::error::SpError;
 use crate::{formats, session};
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("base.html", include_str!("../templates/base.html")),
     (
         "fc_button.html",
         include_str!("../templates/fc_button.html"),
     ),
+    (
+        "fcplus_button.html",
+        include_str!("../templates/fcplus_button.html"),
+    ),
     ("home.html", include_str!("../templates/home.html")),
+    ("bench.html", include_str!("../templates/bench.html")),
     ("me.html", include_str!("../templates/me.html")),
     ("data.html", include_str!("../templates/data.html")),
     ("journal.html", include_str!("../templates/journal.html")),

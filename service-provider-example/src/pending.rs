@@ -23,7 +23,7 @@ use fc_plumbing::{Clock, Limits, TtlMap};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SpError;
-use crate::hub::ApiVersion;
+use crate::hub::{ApiVersion, Platform};
 use crate::session::Purpose;
 
 /// The cookie's name (each program of the demo has its own: cookies ignore ports).
@@ -35,8 +35,15 @@ pub struct PendingLogin {
     pub state: String,
     pub nonce: String,
     pub purpose: Purpose,
+    /// Which hub the login went to: the callback's `iss` must be that hub's issuer (both hubs
+    /// share the redirect URI), and the code is redeemed there.
+    #[serde(default)]
+    pub hub: Platform,
     /// Which API the login started on: the callback must finish it on the same one.
     pub api_version: ApiVersion,
+    /// The eIDAS level asked (`acr_values`): the ID token's `acr` must be at least that.
+    #[serde(default)]
+    pub acr: String,
     /// The PKCE `code_verifier`, only when the tester asked for PKCE (relaxed hubs only).
     pub pkce_verifier: Option<String>,
     /// The authorize URL built for this login (shown before leaving, and in the journal).
@@ -148,7 +155,9 @@ mod tests {
             state: "s".repeat(43),
             nonce: "n".repeat(43),
             purpose: Purpose::Identity,
+            hub: Platform::FranceConnectPlus,
             api_version: ApiVersion::V2,
+            acr: "eidas2".into(),
             pkce_verifier: None,
             authorize_url: "http://hub/api/v2/authorize?state=sss".into(),
             left_at_ms,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::SpError;
-use crate::hub::ApiVersion;
+use crate::hub::{ApiVersion, Platform};
 
 const USER: &str = "user";
 const DATA_GRANT: &str = "data_grant";
@@ -27,13 +27,20 @@ pub enum Purpose {
 /// The person FranceConnect identified, with everything needed to show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
+    /// The hub the user logged in through: logout and "Recharger userinfo" go to the same one.
+    #[serde(default)]
+    pub hub: Platform,
     /// The API the user logged in with: logout and "Recharger userinfo" use the same one.
     pub api_version: ApiVersion,
     pub sub: String,
     pub acr: Option<String>,
     pub amr: Vec<String>,
-    /// The raw ID token: shown to the user and sent back as `id_token_hint` at logout.
+    /// The signed ID token (the JWS, decrypted first on FranceConnect+): shown to the user and
+    /// sent back as `id_token_hint` at logout (OpenID Connect RP-Initiated Logout 1.0 §2).
     pub id_token: String,
+    /// The protected header of the encrypted ID token, when the hub encrypted it (FranceConnect+).
+    #[serde(default)]
+    pub id_token_jwe_header: Option<Value>,
     pub id_token_header: Value,
     pub id_token_payload: Value,
     /// The verified userinfo claims.

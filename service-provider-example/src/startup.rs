@@ -15,16 +15,19 @@ use actix_web::cookie::Key;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use fc_plumbing::jwe::DecryptionKeys;
 use fc_plumbing::{BackChannel, Clock, MemorySessionStore, SessionLimits, UrlRewrite};
 
 use crate::config::Config;
 use crate::error::{SpError, french_error_pages};
 use crate::health::PeerHealth;
-use crate::hub::Hub;
+use crate::hub::Hubs;
 use crate::journal::{JournalLimits, JournalStore};
 use crate::pages::Pages;
 use crate::pending::PendingLogins;
-use crate::{callback, data, health, home, identity, journal, login, logout, options, pages};
+use crate::{
+    bench, callback, data, health, home, identity, journal, keys, login, logout, options, pages,
+};
 
 /// Name of the SP's session cookie (each program of the demo has its own: cookies ignore ports).
 pub const SESSION_COOKIE: &str = "sp_session";
@@ -37,7 +40,10 @@ const BACK_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AppState {
     pub config: Config,
     pub clock: Clock,
-    pub hub: Hub,
+    /// FranceConnect and FranceConnect+, with our registration at each.
+    pub hubs: Hubs,
+    /// This SP's encryption keys (FranceConnect+ encrypts to their public half).
+    pub own_keys: DecryptionKeys,
     pub back_channel: BackChannel,
     pub pages: Pages,
     /// Every session's journal of exchanges (the session only holds the journal id).
@@ -189,6 +195,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/journal", web::get().to(journal::journal_get))
         .route("/journal.json", web::get().to(journal::journal_json_get))
+        .route("/tester", web::get().to(bench::bench_get))
+        .route("/.well-known/jwks.json", web::get().to(keys::jwks_get))
         .route("/health", web::get().to(health::health_get))
         .route(
             "/static/demo.css",
@@ -206,15 +214,24 @@ fn app_state(config: Config, clock: Clock) -> Result<AppState, StartupError> {
     if let Some(internal) = &config.hub_internal_url {
         rewrites.push(UrlRewrite::new(config.hub_url.clone(), internal.clone()));
     }
+    if let Some(internal) = &config.hub_plus_internal_url {
+        rewrites.push(UrlRewrite::new(
+            config.hub_plus_url.clone(),
+            internal.clone(),
+        ));
+    }
     if let Some(internal) = &config.dp_internal_url {
         rewrites.push(UrlRewrite::new(config.dp_url.clone(), internal.clone()));
     }
     let idle = Duration::from_secs(SESSION_IDLE_SECS.unsigned_abs());
     let journals = JournalLimits::with_caps(config.max_journals, config.journal_megabytes, idle);
     let login_timeout = Duration::from_secs(config.login_timeout_secs.max(1));
+    let back_channel = BackChannel::new(BACK_CHANNEL_TIMEOUT, rewrites)?;
+    let own_keys = keys::own_keys(&config).map_err(StartupError::Config)?;
     Ok(AppState {
-        hub: Hub::new(&config, clock.clone()).map_err(StartupError::Config)?,
-        back_channel: BackChannel::new(BACK_CHANNEL_TIMEOUT, rewrites)?,
+        hubs: Hubs::new(&config, &back_channel, &own_keys, &clock).map_err(StartupError::Config)?,
+        own_keys,
+        back_channel,
         pages: Pages::new().map_err(StartupError::Templates)?,
         journals: JournalStore::new(journals, clock.clone()),
         pending: PendingLogins::new(login_timeout, config.cookie_secure, clock.clone()),

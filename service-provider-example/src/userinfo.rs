@@ -1,7 +1,8 @@
 //! Step 2, point 4 — userinfo: who FranceConnect says the user is (also "Recharger userinfo").
 //!
 //! The SP calls the `userinfo_endpoint` with `Authorization: Bearer <access token>`. In v2 the
-//! answer is a signed JWT (`application/jwt`), checked like the ID token: the algorithm of our
+//! answer is a signed JWT (`application/jwt`) — on FranceConnect+ encrypted to our key, and
+//! decrypted first with the algorithm of our registration — checked like the ID token: the algorithm of our
 //! registration (`userinfo_signed_response_alg`, ES256 for the demo SP), a key of the hub (or our
 //! client secret for HS256), `iss` the hub, `aud` our `client_id`, `exp` in the future. In v1 it
 //! is plain JSON. Either way its `sub` must be the ID token's: both documents must describe the
@@ -10,32 +11,31 @@
 //! <https://docs.partenaires.franceconnect.gouv.fr/fs/fs-technique/fs-technique-endpoints/>.
 
 use actix_web::http::header;
-use fc_plumbing::jose::{self, JoseError};
+use fc_plumbing::Clock;
 use openidconnect::HttpResponse as OidcResponse;
 use serde_json::Value;
 
 use crate::error::SpError;
-use crate::hub::{ApiVersion, JwtRefusal, transport_error};
+use crate::hub::{ApiVersion, Hub, JwtRefusal, TokenKind, transport_error};
 use crate::journal::Http;
-use crate::startup::AppState;
+use crate::tokens::audience_is;
 
 /// The largest userinfo answer accepted (it is kept in the session).
 const MAX_USERINFO_BYTES: usize = 64 * 1024;
 
-/// Calls userinfo with `access_token` and returns the verified claims about `sub`.
+/// Calls `hub`'s userinfo with `access_token` and returns the verified claims about `sub`.
 pub async fn fetch(
-    app: &AppState,
+    hub: &Hub,
     http: &Http,
     version: ApiVersion,
     access_token: &str,
     sub: &str,
+    clock: &Clock,
 ) -> Result<Value, SpError> {
-    let metadata = app.hub.metadata_for(http, version).await?;
+    let metadata = hub.metadata_for(http, version).await?;
     let url = metadata
         .userinfo_endpoint()
-        .ok_or_else(|| {
-            SpError::Userinfo("FranceConnect ne publie pas de userinfo_endpoint".into())
-        })?
+        .ok_or_else(|| SpError::Userinfo("le hub ne publie pas de userinfo_endpoint".into()))?
         .url()
         .to_string();
     let accept = match version {
@@ -60,7 +60,7 @@ pub async fn fetch(
             .ok()
             .filter(Value::is_object)
             .ok_or_else(|| SpError::Userinfo("réponse illisible (objet JSON attendu)".into()))?,
-        ApiVersion::V2 => verified_jwt(app, http, &response, body).await?,
+        ApiVersion::V2 => verified_jwt(hub, http, &response, body, clock.now()).await?,
     };
     if claims.get("sub").and_then(Value::as_str) != Some(sub) {
         return Err(SpError::Userinfo(
@@ -88,12 +88,14 @@ fn answer_of(response: &OidcResponse) -> Result<&str, SpError> {
         .map_err(|_| SpError::Userinfo("réponse illisible (UTF-8 attendu)".into()))
 }
 
-/// v2: the answer is a JWT of the hub, checked like the ID token.
+/// v2: the answer is a JWT of the hub (encrypted to our key on FranceConnect+), checked like the
+/// ID token.
 async fn verified_jwt(
-    app: &AppState,
+    hub: &Hub,
     http: &Http,
     response: &OidcResponse,
     body: &str,
+    now: i64,
 ) -> Result<Value, SpError> {
     let content_type = response
         .headers()
@@ -106,50 +108,32 @@ async fn verified_jwt(
             content_type.chars().take(60).collect::<String>()
         )));
     }
-    let jwt = body.trim();
-    let (_, expected) = app.config.expected_algs(ApiVersion::V2);
-    let secret = app.config.client_secret.expose();
-    let check = |keys: &_| {
-        let claims = jose::verify_jwt(jwt, expected, keys, Some(secret)).map_err(refusal)?;
-        check_claims(app, &claims)?;
-        Ok(claims)
-    };
-    app.hub
-        .verify_jwt(http, jwt, expected, check)
-        .await
-        .map_err(|e| SpError::Userinfo(e.to_string()))
+    let refused = |why: JwtRefusal| SpError::Userinfo(why.to_string());
+    let jwt = hub
+        .open(http, body.trim(), TokenKind::Userinfo)
+        .map_err(refused)?;
+    let (_, expected) = hub.expected_algs(ApiVersion::V2);
+    hub.verify_jwt(http, &jwt, expected, |claims| {
+        check_claims(hub, claims, now).map(|()| claims.clone())
+    })
+    .await
+    .map_err(refused)
 }
 
 /// `iss` the hub, `aud` our `client_id`, `exp` (when present) in the future.
-fn check_claims(app: &AppState, claims: &Value) -> Result<(), JwtRefusal> {
-    let no = |why: &str| Err(JwtRefusal::Refused(why.to_owned()));
-    if claims.get("iss").and_then(Value::as_str) != Some(app.config.issuer().as_str()) {
+fn check_claims(hub: &Hub, claims: &Value, now: i64) -> Result<(), JwtRefusal> {
+    let no = |why: &str| Err(JwtRefusal::new(why));
+    let issuer = hub.issuer_of(ApiVersion::V2);
+    if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
         return no("il n'a pas été émis par le FranceConnect configuré (iss)");
     }
-    let ours = app.config.client_id.as_str();
-    let aud_ok = match claims.get("aud") {
-        Some(Value::String(aud)) => aud == ours,
-        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(ours)),
-        _ => false,
-    };
-    if !aud_ok {
+    if !audience_is(claims, hub.client_id().as_str()) {
         return no("il n'est pas destiné à ce service (aud)");
     }
     if let Some(exp) = claims.get("exp").and_then(Value::as_i64)
-        && exp < app.clock.now()
+        && exp < now
     {
         return no("il a expiré (exp dépassé)");
     }
     Ok(())
-}
-
-fn refusal(error: JoseError) -> JwtRefusal {
-    match error {
-        JoseError::UnknownKey(_) => JwtRefusal::Keys(
-            "aucune clé publique de FranceConnect ne correspond à son « kid »".into(),
-        ),
-        JoseError::BadSignature => JwtRefusal::Keys("signature invalide".into()),
-        JoseError::Algorithm { .. } => JwtRefusal::Refused("algorithme refusé".into()),
-        _ => JwtRefusal::Refused("jeton illisible".into()),
-    }
 }

@@ -1,18 +1,6 @@
 //! The journal of DP ↔ hub exchanges, served at `/exchanges/{correlation_id}`.
 
-use serde_json::Value;
-
 use crate::helpers::*;
-
-async fn exchanges(app: &TestApp, id: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .get(format!("{}/exchanges/{id}", app.url))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
 
 #[tokio::test]
 async fn the_checktoken_exchange_is_recorded_with_the_secret_masked() {

@@ -38,6 +38,8 @@ pub struct StubState {
     pub v2_reply: Reply,
     pub v1_reply: Reply,
     pub jwks_calls: usize,
+    /// The JWKS endpoint answers 503 (the hub's keys cannot be fetched).
+    pub jwks_down: bool,
     pub health_calls: usize,
     pub v2_calls: Vec<Vec<(String, String)>>,
     pub v1_calls: Vec<Value>,
@@ -55,6 +57,9 @@ pub struct StubHub {
 async fn jwks_get(state: web::Data<Mutex<StubState>>) -> HttpResponse {
     let mut state = state.lock().unwrap();
     state.jwks_calls += 1;
+    if state.jwks_down {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
     HttpResponse::Ok().json(state.jwks.clone())
 }
 
@@ -98,6 +103,7 @@ impl StubHub {
             v2_reply: Reply::new(500, "text/plain", "no reply configured"),
             v1_reply: Reply::new(500, "text/plain", "no reply configured"),
             jwks_calls: 0,
+            jwks_down: false,
             health_calls: 0,
             v2_calls: Vec::new(),
             v1_calls: Vec::new(),
@@ -284,6 +290,17 @@ impl TestApp {
 }
 
 /// Status, `WWW-Authenticate` and JSON body of a response.
+/// `GET /exchanges/{id}`: status and the journal of the call with that correlation id.
+pub async fn exchanges(app: &TestApp, id: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/exchanges/{id}", app.url))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
 pub async fn parts(response: reqwest::Response) -> (u16, Option<String>, Value) {
     let status = response.status().as_u16();
     let challenge = response

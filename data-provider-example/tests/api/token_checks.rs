@@ -79,27 +79,99 @@ async fn refused_credentials_are_reported_as_such() {
 }
 
 #[tokio::test]
-async fn answers_signed_by_another_key_are_a_bad_gateway() {
+async fn answers_signed_by_another_key_are_a_bad_gateway_and_refetch_the_keys_at_most_once_per_interval()
+ {
     let hub = StubHub::start().await;
-    let app = TestApp::spawn(&hub, |_| {}).await;
+    let (clock, hand) = fc_plumbing::Clock::manual();
+    let app = TestApp::spawn(&hub, |c| c.clock = clock).await;
+    hub.reply_active(melaine(), ALL_DP_SCOPES);
+    assert_eq!(app.get_data(Some(BEARER), None).await.status(), 200);
+    assert_eq!(hub.state().jwks_calls, 1);
     let payload = hub.payload(introspection(melaine(), ALL_DP_SCOPES));
 
-    // Same kid as the hub's key, different key: the signature fails, no JWKS refetch.
+    // Same kid as the hub's key, different key: the signature fails, the keys are fetched once
+    // more (the hub may have replaced its key under the same name), then it is refused.
     let impostor = EcKey::generate(hub.keys.ec.kid());
     hub.reply_signed(&Signer::Ec(&impostor), &payload);
     expect_502(&app, "invalid_hub_answer").await;
-    assert_eq!(hub.state().jwks_calls, 1);
+    assert_eq!(hub.state().jwks_calls, 2);
 
-    // A kid the hub never published: one refetch, then refused.
+    // A kid the hub never published, right after: the last fetch is too recent, no new one.
     let stranger = EcKey::generate("stranger:ES256");
     hub.reply_signed(&Signer::Ec(&stranger), &payload);
+    for _ in 0..5 {
+        expect_502(&app, "invalid_hub_answer").await;
+    }
+    assert_eq!(hub.state().jwks_calls, 2, "a flood costs the hub nothing");
+
+    hand.advance_secs(MIN_REFETCH_SECS);
     expect_502(&app, "invalid_hub_answer").await;
-    assert_eq!(hub.state().jwks_calls, 2);
+    assert_eq!(hub.state().jwks_calls, 3, "one refetch per interval");
     expect_502(&app, "invalid_hub_answer").await;
+    assert_eq!(hub.state().jwks_calls, 3, "never a loop");
+}
+
+/// The interval between two fetches of the hub's keys, in seconds of the DP's clock.
+const MIN_REFETCH_SECS: i64 = 5;
+
+#[test]
+fn the_tests_move_the_clock_by_the_refetch_interval() {
     assert_eq!(
-        hub.state().jwks_calls,
-        3,
-        "one refetch per check, never a loop"
+        data_provider_example::jwks::MIN_REFETCH_INTERVAL,
+        std::time::Duration::from_secs(MIN_REFETCH_SECS.unsigned_abs())
+    );
+}
+
+#[tokio::test]
+async fn a_failed_refetch_keeps_the_keys_already_cached() {
+    let hub = StubHub::start().await;
+    let app = TestApp::spawn(&hub, |_| {}).await;
+    hub.reply_active(melaine(), ALL_DP_SCOPES);
+    assert_eq!(app.get_data(Some(BEARER), None).await.status(), 200);
+
+    hub.state().jwks_down = true;
+    let stranger = EcKey::generate("stranger:ES256");
+    let payload = hub.payload(introspection(melaine(), ALL_DP_SCOPES));
+    hub.reply_signed(&Signer::Ec(&stranger), &payload);
+    let body = expect_502(&app, "invalid_hub_answer").await;
+    assert_eq!(hub.state().jwks_calls, 2, "the refetch was tried");
+    let why = body["error_description"].as_str().unwrap();
+    assert!(why.contains("cached keys kept"), "{why}");
+
+    hub.reply_active(melaine(), ALL_DP_SCOPES);
+    assert_eq!(
+        app.get_data(Some(BEARER), None).await.status(),
+        200,
+        "the hub's keys are still known"
+    );
+}
+
+#[tokio::test]
+async fn a_hub_restarted_with_new_keys_is_picked_up_without_restarting_the_dp() {
+    let hub = StubHub::start().await;
+    let app = TestApp::spawn(&hub, |_| {}).await;
+    hub.reply_active(melaine(), ALL_DP_SCOPES);
+    assert_eq!(app.get_data(Some(BEARER), None).await.status(), 200);
+
+    // At once: a first fetch (an empty cache) does not hold back the refetch of a rotation.
+    let new_key = hub.rotate_keys("restarted");
+    let payload = hub.payload(introspection(melaine(), ALL_DP_SCOPES));
+    hub.reply_signed(&Signer::Ec(&new_key), &payload);
+    let id = "0b7c9e66-7425-40de-944b-e07fc1f90ae7";
+
+    assert_eq!(app.get_data(Some(BEARER), Some(id)).await.status(), 200);
+    assert_eq!(hub.state().jwks_calls, 2);
+    let (_, journal) = exchanges(&app, id).await;
+    let kinds: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["checktoken", "jwks"],
+        "the refetch is in the journal"
     );
 }
 
@@ -184,15 +256,7 @@ async fn back_channel_calls_go_to_the_internal_url_while_the_issuer_stays_public
     let (status, _, body) = parts(app.get_data(Some(BEARER), Some("rewrite-1")).await).await;
     assert_eq!((status, body), (200, json!({"sitFam": "M"})));
 
-    let exchanges: Value = app
-        .client
-        .get(format!("{}/exchanges/rewrite-1", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, exchanges) = exchanges(&app, "rewrite-1").await;
     assert_eq!(
         exchanges[0]["request"]["url"],
         format!("{public}/api/v2/checktoken")

@@ -4,14 +4,22 @@
 //! The SP sends a fresh `X-Correlation-ID` with each call to the data provider, which keeps what
 //! it exchanged with the hub under that id (`GET {dp_url}/exchanges/{id}`). The checktoken answer
 //! is shown with the data provider's own verdict on its signature; without one (an older data
-//! provider), the SP checks it once, against the hub's keys, as the entry is recorded.
+//! provider), the SP checks it once, against the keys of the hub that issued it, as the entry is
+//! recorded. When the hub encrypted the answer to the data provider (a JWE), the SP cannot open
+//! it: it shows the JWE header and the key the data provider says it used, then the signed
+//! answer inside as the data provider decoded it.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::exchange::{Exchange, JwtView, form_pairs, jwt_view, jwt_view_checked};
+use serde_json::Value;
+
+use super::exchange::{
+    Exchange, JwtView, form_pairs, jwe_view, jwt_view, jwt_view_checked, pretty,
+};
 use crate::formats::utc_timestamp;
+use crate::hub::Platform;
 use crate::startup::AppState;
 
 const ACTORS: &str = "fournisseur de données → FranceConnect";
@@ -27,6 +35,8 @@ struct DpExchange {
     duration_ms: Option<u64>,
     request: DpRequest,
     response: Option<DpResponse>,
+    /// The JWE answer as the data provider opened it (an encrypted checktoken answer).
+    jwe: Option<DpJwe>,
     /// The JWS answer as the data provider decoded and checked it.
     jws: Option<DpJws>,
     error: Option<String>,
@@ -34,7 +44,18 @@ struct DpExchange {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+struct DpJwe {
+    header: Value,
+    kid: Option<String>,
+    decrypted: bool,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct DpJws {
+    header: Option<Value>,
+    payload: Option<Value>,
     signature_valid: Option<bool>,
     error: Option<String>,
 }
@@ -100,11 +121,15 @@ async fn fetch(app: &AppState, url: &str) -> Vec<Exchange> {
 
 fn entry(app: &AppState, dp: DpExchange) -> Exchange {
     let body = dp.response.as_ref().map(|r| r.body.trim().to_owned());
-    let jwts = body
-        .as_deref()
-        .filter(|b| b.split('.').count() == 3)
-        .map(|jwt| vec![checktoken_view(app, jwt, dp.jws.as_ref())])
-        .unwrap_or_default();
+    let jwts = match (body.as_deref(), &dp.jwe) {
+        (Some(jwe), Some(opened)) if jwe.split('.').count() == 5 => {
+            encrypted_views(opened, dp.jws.as_ref())
+        }
+        (Some(jwt), _) if jwt.split('.').count() == 3 => {
+            vec![checktoken_view(app, jwt, dp.jws.as_ref())]
+        }
+        _ => Vec::new(),
+    };
     let params = match dp.request.method.as_str() {
         "POST" => form_pairs(dp.request.body.as_deref().unwrap_or("")),
         _ => Vec::new(),
@@ -136,22 +161,66 @@ fn entry(app: &AppState, dp: DpExchange) -> Exchange {
     }
 }
 
-/// The checktoken answer with the data provider's verdict, or the SP's own check without one.
-fn checktoken_view(app: &AppState, jwt: &str, verdict: Option<&DpJws>) -> JwtView {
-    const BY_DP: &str = "Signature valide (vérifiée par le fournisseur de données)";
-    match verdict.map(|j| (j.signature_valid, j.error.as_deref())) {
-        Some((Some(true), None)) => jwt_view(CHECKTOKEN, jwt, BY_DP),
-        Some((Some(true), Some(e))) => {
-            jwt_view(CHECKTOKEN, jwt, format!("{BY_DP} — réponse refusée : {e}"))
+/// An encrypted checktoken answer: the JWE as the data provider opened it, then the JWS inside
+/// as it decoded it, with its verdict.
+fn encrypted_views(opened: &DpJwe, jws: Option<&DpJws>) -> Vec<JwtView> {
+    let mut jwe = jwe_view(CHECKTOKEN, Some(&opened.header), &Err(String::new()));
+    jwe.signature = match (&opened.kid, opened.decrypted, &opened.error) {
+        (Some(kid), true, _) => {
+            format!("Déchiffré par le fournisseur de données avec sa clé « {kid} »")
         }
-        Some((Some(false), error)) => jwt_view(
-            CHECKTOKEN,
-            jwt,
-            format!(
-                "Signature non validée par le fournisseur de données : {}",
-                error.unwrap_or("non vérifiée")
-            ),
-        ),
-        _ => jwt_view_checked(CHECKTOKEN, jwt, &app.hub.cached_keys()),
+        (_, _, Some(error)) => {
+            format!("Non déchiffré par le fournisseur de données : {error}")
+        }
+        _ => "Non déchiffré par le fournisseur de données".to_owned(),
+    };
+    let mut views = vec![jwe];
+    if let Some(jws) = jws.filter(|_| opened.decrypted) {
+        views.push(JwtView {
+            label: CHECKTOKEN.into(),
+            header: jws.header.as_ref().map(pretty).unwrap_or_default(),
+            payload: jws.payload.as_ref().map(pretty).unwrap_or_default(),
+            signature: dp_verdict(jws.signature_valid, jws.error.as_deref())
+                .unwrap_or_else(|| "Non vérifiée".to_owned()),
+            encrypted: false,
+        });
+    }
+    views
+}
+
+const BY_DP: &str = "Signature valide (vérifiée par le fournisseur de données)";
+
+/// The data provider's verdict on the signature, in words (none when it gave none).
+fn dp_verdict(valid: Option<bool>, error: Option<&str>) -> Option<String> {
+    match (valid, error) {
+        (Some(true), None) => Some(BY_DP.to_owned()),
+        (Some(true), Some(e)) => Some(format!("{BY_DP} — réponse refusée : {e}")),
+        (Some(false), error) => Some(format!(
+            "Signature non validée par le fournisseur de données : {}",
+            error.unwrap_or("non vérifiée")
+        )),
+        (None, _) => None,
+    }
+}
+
+/// The checktoken answer with the data provider's verdict, or the SP's own check without one,
+/// with the keys of the hub that issued it.
+fn checktoken_view(app: &AppState, jwt: &str, verdict: Option<&DpJws>) -> JwtView {
+    match verdict.and_then(|j| dp_verdict(j.signature_valid, j.error.as_deref())) {
+        Some(words) => jwt_view(CHECKTOKEN, jwt, words),
+        None => {
+            let issuer = fc_plumbing::jose::decode_unverified(jwt)
+                .ok()
+                .and_then(|d| {
+                    d.payload
+                        .get("iss")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
+            let hub = issuer
+                .and_then(|iss| app.hubs.by_issuer(&iss))
+                .unwrap_or(app.hubs.get(Platform::FranceConnect));
+            jwt_view_checked(CHECKTOKEN, jwt, &hub.cached_keys())
+        }
     }
 }

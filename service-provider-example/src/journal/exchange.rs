@@ -1,8 +1,7 @@
 //! One entry of the journal: an exchange (a browser redirect or a server-to-server call), masked
 //! and cut before it is stored, with its JWTs decoded for display.
 
-use fc_plumbing::jose::{self, Jwa};
-use openidconnect::core::CoreJsonWebKeySet;
+use fc_plumbing::jose::{self, Jwa, JwkSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -44,14 +43,17 @@ pub struct Exchange {
     pub curl: Option<String>,
 }
 
-/// A JWT taken apart for display.
+/// A JWT taken apart for display — or the JWE layer around it (FranceConnect+).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JwtView {
     pub label: String,
     pub header: String,
     pub payload: String,
-    /// The signature check result, in words.
+    /// The signature check result, in words (for a JWE: the decryption's).
     pub signature: String,
+    /// A JWE: `header` is its protected header, `signature` says which key opened it.
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 impl Exchange {
@@ -163,12 +165,30 @@ pub fn jwt_view(label: &str, jwt: &str, signature: impl Into<String>) -> JwtView
             header: pretty(&decoded.header),
             payload: pretty(&decoded.payload),
             signature: signature.into(),
+            encrypted: false,
         },
         Err(e) => JwtView {
             label: label.into(),
             signature: format!("JWT illisible : {e}"),
             ..JwtView::default()
         },
+    }
+}
+
+/// The JWE layer of a token FranceConnect+ encrypted to us: its protected header (`alg`, `enc`,
+/// `cty`, `kid`, `epk`, `iss`, `aud`) and which of our keys opened it, or why none did.
+pub fn jwe_view(label: &str, header: Option<&Value>, outcome: &Result<String, String>) -> JwtView {
+    JwtView {
+        label: format!("{label} chiffré (JWE)"),
+        header: header.map(pretty).unwrap_or_else(|| "(illisible)".into()),
+        payload: "Contenu chiffré : le JWT signé ci-dessous, une fois déchiffré.".into(),
+        signature: match outcome {
+            Ok(kid) => format!(
+                "Déchiffré avec la clé « {kid} » de ce service (publiée à /.well-known/jwks.json)"
+            ),
+            Err(why) => format!("REFUSÉ : {why}"),
+        },
+        encrypted: true,
     }
 }
 
@@ -188,7 +208,7 @@ pub fn valid_signature(jwt: &str) -> String {
 /// Decodes `jwt` for display and checks its signature against the hub's keys: only for a JWT
 /// nobody verified (a checktoken answer without the data provider's verdict). The algorithm
 /// must be an asymmetric one the hub uses, never `none`.
-pub fn jwt_view_checked(label: &str, jwt: &str, hub_jwks: &CoreJsonWebKeySet) -> JwtView {
+pub fn jwt_view_checked(label: &str, jwt: &str, hub_jwks: &JwkSet) -> JwtView {
     let alg = jose::decode_unverified(jwt)
         .ok()
         .and_then(|d| {
@@ -199,7 +219,7 @@ pub fn jwt_view_checked(label: &str, jwt: &str, hub_jwks: &CoreJsonWebKeySet) ->
         })
         .unwrap_or_default();
     let signature = match alg.parse::<Jwa>() {
-        Ok(alg) if alg != Jwa::HS256 => match jose::verify_jwt(jwt, alg, hub_jwks, None) {
+        Ok(alg) if alg != Jwa::HS256 => match hub_jwks.verify(jwt, alg, None) {
             Ok(_) => valid_signature(jwt),
             Err(e) => format!("Signature INVALIDE : {e}"),
         },
@@ -370,7 +390,7 @@ mod tests {
     #[test]
     fn unverified_jwts_are_checked_against_the_hub_keys() {
         let keys = fc_plumbing::KeySet::generate("t").unwrap();
-        let jwks = jose::parse_jwks(&keys.jwks()).unwrap();
+        let jwks = keys.jwk_set();
         let claims = serde_json::json!({"sub": "s"});
         let jwt = jose::sign_jwt(&keys.signer(Jwa::ES256, ""), &claims).unwrap();
         let view = jwt_view_checked("ID token", &jwt, &jwks);

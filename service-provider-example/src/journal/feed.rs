@@ -22,8 +22,8 @@ use actix_web::{Error, HttpMessage, web};
 use serde_json::Value;
 
 use super::data_provider;
-use super::exchange::{Exchange, jwt_view, valid_signature};
-use super::recorder::{Recorder, Verdict};
+use super::exchange::{Exchange, jwe_view, jwt_view, valid_signature};
+use super::recorder::{Opening, Recorded, Recorder, Verdict};
 use crate::formats::utc_timestamp;
 use crate::pending::PendingLogin;
 use crate::session::Purpose;
@@ -33,7 +33,6 @@ use crate::startup::AppState;
 const SESSION_KEY: &str = "journal_id";
 const TO_HUB: &str = "SP → navigateur → FranceConnect";
 const FROM_HUB: &str = "FranceConnect → navigateur → SP";
-const SP_TO_HUB: &str = "SP → FranceConnect";
 
 /// The middleware: `App::new().wrap(from_fn(journal::record))`, inside the session middleware.
 pub async fn record(
@@ -54,11 +53,15 @@ pub async fn record(
     if let Some(arrival) = exchanges.last_mut() {
         arrival.status = Some(response.status().as_u16());
     }
-    let (calls, verdicts) = recorder.take();
+    let Recorded {
+        calls,
+        verdicts,
+        openings,
+    } = recorder.take();
     exchanges.extend(
         calls
             .into_iter()
-            .map(|call| labelled(&app, call, &verdicts)),
+            .map(|call| labelled(&app, call, &verdicts, &openings)),
     );
     exchanges.extend(departure(&app, &response, &recorder));
     let id = match known_id {
@@ -147,49 +150,75 @@ fn departure<B>(
     recorder: &Recorder,
 ) -> Option<Exchange> {
     let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
-    let to_hub = response.status().is_redirection()
-        && location.starts_with(app.config.hub_url.trim_end_matches('/'))
-        && !location.contains("/authorize");
+    let hub = app.hubs.owning(location)?;
+    let to_hub = response.status().is_redirection() && !location.contains("/authorize");
     to_hub.then(|| {
-        let mut exchange = Exchange::browser(
-            "Redirection vers FranceConnect pour se déconnecter (session/end)",
-            TO_HUB,
-            location,
-            recorder.now(),
+        let step = format!(
+            "Redirection vers {} pour se déconnecter (session/end)",
+            hub.platform().name()
         );
+        let mut exchange = Exchange::browser(&step, TO_HUB, location, recorder.now());
         exchange.status = Some(response.status().as_u16());
         exchange
     })
 }
 
 /// A back-channel call named after its step, with the JWT it brought decoded and the verdict
-/// of the check that decided.
-fn labelled(app: &AppState, mut call: Exchange, verdicts: &[Verdict]) -> Exchange {
+/// of the check that decided — for a JWE (FranceConnect+), first its header and the key that
+/// opened it, then the signed JWT inside.
+fn labelled(
+    app: &AppState,
+    mut call: Exchange,
+    verdicts: &[Verdict],
+    openings: &[Opening],
+) -> Exchange {
     let path = url::Url::parse(&call.url)
         .map(|u| u.path().to_owned())
         .unwrap_or_default();
-    let under = |base: &str| call.url.starts_with(base.trim_end_matches('/'));
-    let (step, actors) = match hub_step(&path) {
-        Some(step) if under(&app.config.hub_url) => (step, SP_TO_HUB),
-        _ if under(&app.config.dp_url) => (
-            "Appel du fournisseur de données avec le jeton d'accès",
-            "SP → fournisseur de données",
+    let hub = app.hubs.owning(&call.url);
+    let dp = call
+        .url
+        .starts_with(app.config.dp_url.trim_end_matches('/'));
+    let (step, actors) = match (hub_step(&path), hub) {
+        (Some(step), Some(hub)) => (step.to_owned(), format!("SP → {}", hub.platform().name())),
+        _ if dp => (
+            "Appel du fournisseur de données avec le jeton d'accès".to_owned(),
+            "SP → fournisseur de données".to_owned(),
         ),
-        _ => ("Appel de FranceConnect", SP_TO_HUB),
+        (_, hub) => {
+            let name = hub.map_or("FranceConnect", |h| h.platform().name());
+            (format!("Appel de {name}"), format!("SP → {name}"))
+        }
     };
-    call.step = step.into();
-    call.actors = actors.into();
-    if let Some((label, jwt)) = received_jwt(&call) {
-        let verdict = match verdicts.iter().find(|v| v.jwt == jwt) {
-            Some(Verdict { refused: None, .. }) => valid_signature(&jwt),
-            Some(Verdict {
-                refused: Some(why), ..
-            }) => format!("REFUSÉ : {why}"),
-            None => "Non vérifié : le parcours s'est arrêté avant".to_owned(),
+    call.step = step;
+    call.actors = actors;
+    if let Some((label, token)) = received_jwt(&call) {
+        let opening = openings.iter().find(|o| o.jwe == token);
+        let jwt = match opening {
+            Some(opening) => {
+                call.jwts
+                    .push(jwe_view(label, opening.header.as_ref(), &opening.outcome));
+                opening.plaintext.clone()
+            }
+            None => Some(token),
         };
-        call.jwts.push(jwt_view(label, &jwt, verdict));
+        if let Some(jwt) = jwt {
+            call.jwts
+                .push(jwt_view(label, &jwt, verdict(verdicts, &jwt)));
+        }
     }
     call
+}
+
+/// The verdict on `jwt`, in words.
+fn verdict(verdicts: &[Verdict], jwt: &str) -> String {
+    match verdicts.iter().find(|v| v.jwt == jwt) {
+        Some(Verdict { refused: None, .. }) => valid_signature(jwt),
+        Some(Verdict {
+            refused: Some(why), ..
+        }) => format!("REFUSÉ : {why}"),
+        None => "Non vérifié : le parcours s'est arrêté avant".to_owned(),
+    }
 }
 
 /// The step of a call to one of the hub's endpoints, named by the end of its path.
@@ -203,7 +232,8 @@ fn hub_step(path: &str) -> Option<&'static str> {
     })
 }
 
-/// The JWT of a token answer (its ID token) or of a userinfo answer (the answer itself).
+/// The token of a token answer (its ID token) or of a userinfo answer (the answer itself): a
+/// JWS, or a JWE on FranceConnect+.
 fn received_jwt(call: &Exchange) -> Option<(&'static str, String)> {
     let body = call.response_body.as_deref()?.trim();
     if let Ok(json) = serde_json::from_str::<Value>(body) {
@@ -211,6 +241,6 @@ fn received_jwt(call: &Exchange) -> Option<(&'static str, String)> {
         return Some(("ID token", id_token.to_owned()));
     }
     let compact = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
-    (body.split('.').count() == 3 && body.chars().all(compact))
-        .then(|| ("Userinfo", body.to_owned()))
+    let parts = body.split('.').count();
+    ((parts == 3 || parts == 5) && body.chars().all(compact)).then(|| ("Userinfo", body.to_owned()))
 }

@@ -30,5 +30,5 @@ mod store;
 pub use exchange::{Exchange, JwtView, pretty};
 pub use feed::record;
 pub use page::{journal_get, journal_json_get};
-pub use recorder::{Http, Recorder};
+pub use recorder::{Http, Opened, Recorder};
 pub use store::{JournalLimits, JournalStore, MAX_ENTRIES};

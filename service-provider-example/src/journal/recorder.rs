@@ -4,7 +4,8 @@
 //! Steps receive it as an extractor ([`Http`]) and use it as `openidconnect`'s HTTP client
 //! (`let http = |r| client.send(r);`). The checks of the hub's JWTs, all made through
 //! [`crate::hub::Hub::verify_jwt`], leave their verdict here too, so the journal shows the result
-//! of the check that decided without verifying anything twice.
+//! of the check that decided without verifying anything twice — and, for a token FranceConnect+
+//! encrypted, which of our keys opened it.
 
 use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex};
@@ -23,7 +24,31 @@ use crate::startup::AppState;
 pub struct Recorder {
     calls: Mutex<Vec<Exchange>>,
     verdicts: Mutex<Vec<Verdict>>,
+    openings: Mutex<Vec<Opening>>,
     clock: Clock,
+}
+
+/// The outcome of the decryption of one JWE of the hub (FranceConnect+).
+#[derive(Debug, Clone)]
+pub struct Opening {
+    pub jwe: String,
+    /// Its protected header, when readable.
+    pub header: Option<serde_json::Value>,
+    /// The `kid` of our key that opened it, or why it did not open.
+    pub outcome: Result<String, String>,
+    /// What it held: the signed JWT, whose verdict follows.
+    pub plaintext: Option<String>,
+}
+
+/// A decryption's outcome: the `kid` of our key and the JWT inside, or why it failed.
+pub type Opened<'a> = Result<(&'a str, &'a str), &'a str>;
+
+/// What one request recorded: the exchanges, the verdicts on the JWTs, the JWE decryptions.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub calls: Vec<Exchange>,
+    pub verdicts: Vec<Verdict>,
+    pub openings: Vec<Opening>,
 }
 
 /// The outcome of the check of one JWT of the hub.
@@ -42,11 +67,14 @@ impl Recorder {
         }
     }
 
-    /// The exchanges recorded so far, oldest first, and the verdicts on the JWTs received.
-    pub fn take(&self) -> (Vec<Exchange>, Vec<Verdict>) {
-        let calls = std::mem::take(&mut *lock(&self.calls));
-        let verdicts = std::mem::take(&mut *lock(&self.verdicts));
-        (calls, verdicts)
+    /// The exchanges recorded so far, oldest first, with the verdicts on the JWTs received and
+    /// the decryptions of the JWEs.
+    pub fn take(&self) -> Recorded {
+        Recorded {
+            calls: std::mem::take(&mut *lock(&self.calls)),
+            verdicts: std::mem::take(&mut *lock(&self.verdicts)),
+            openings: std::mem::take(&mut *lock(&self.openings)),
+        }
     }
 
     /// When it is, as the journal writes it.
@@ -109,6 +137,25 @@ impl Http {
         if let Some(recorder) = &self.recorder {
             let jwt = jwt.to_owned();
             lock(&recorder.verdicts).push(Verdict { jwt, refused });
+        }
+    }
+}
+
+impl Http {
+    /// The decryption of `jwe` (a token the hub encrypted to our key): which key opened it, or
+    /// why it did not open.
+    pub fn opened(&self, jwe: &str, header: Option<serde_json::Value>, outcome: Opened<'_>) {
+        if let Some(recorder) = &self.recorder {
+            let (outcome, plaintext) = match outcome {
+                Ok((kid, plaintext)) => (Ok(kid.to_owned()), Some(plaintext.to_owned())),
+                Err(why) => (Err(why.to_owned()), None),
+            };
+            lock(&recorder.openings).push(Opening {
+                jwe: jwe.to_owned(),
+                header,
+                outcome,
+                plaintext,
+            });
         }
     }
 }

@@ -15,6 +15,8 @@ pub struct TestApp {
     /// The first browser (one cookie jar).
     pub client: reqwest::Client,
     pub hub: StubHub,
+    /// A stub FranceConnect+, encrypting to the SP's published keys.
+    pub plus: StubHub,
     /// The SP's clock.
     pub clock: ManualClock,
     pub stores: Stores,
@@ -50,8 +52,16 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::local();
     tweak(&mut config);
     let hub = StubHub::start(&config.client_id, config.client_secret.expose()).await;
+    let jwks_uri = format!("{address}/.well-known/jwks.json");
+    let plus = StubHub::start_plus(
+        &config.plus_client_id,
+        config.plus_client_secret.expose(),
+        &jwks_uri,
+    )
+    .await;
     config.public_url = address.clone();
     config.hub_url = hub.url.clone();
+    config.hub_plus_url = plus.url.clone();
     config.dp_url = hub.url.clone();
     let (clock, hand) = Clock::manual();
     let app = Application::build_with_clock(config.clone(), listener, clock)
@@ -64,6 +74,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         config,
         client: browser(),
         hub,
+        plus,
         clock: hand,
         stores,
     }

@@ -12,4 +12,5 @@ mod helpers;
 mod hostile;
 mod options;
 mod pages;
+mod plus;
 mod stub_hub;

@@ -4,6 +4,10 @@
 //! JSON userinfo). Each test can make it hostile (wrong nonce, iss, aud, signature, expiry,
 //! algorithm, unknown key, keys unavailable…) through [`Behaviour`]. Its keys are ES256 only (no
 //! RSA key to generate: tests start fast).
+//!
+//! Started with [`StubHub::start_plus`], it plays FranceConnect+: the ID token and the userinfo
+//! answer are encrypted (ECDH-ES, A256GCM) to the keys the SP publishes at its `jwks_uri`, and
+//! can come encrypted with another algorithm, to another key, altered, or in clear.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -13,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use fc_plumbing::jose::{EcKey, Signer, sign_jwt};
+use fc_plumbing::jwe::{ContentEnc, DecryptionKeys, Encrypter, EncryptionJwk, KeyAlg};
 use serde_json::{Value, json};
 
 pub const SUB: &str = "b6048e95bb134ec5b1d1e1fa69f287172e91722b9354d637a1bcf2ebb0fd2ef5v1";
@@ -38,6 +43,19 @@ pub struct Behaviour {
     pub unknown_kid: bool,
     /// The JWKS endpoint answers 503.
     pub jwks_down: bool,
+    /// The `acr` of the ID token, instead of the level asked.
+    pub acr: Option<String>,
+    /// FranceConnect+: encrypt with this algorithm (to the SP's key for it) instead of ECDH-ES.
+    pub jwe_alg: Option<KeyAlg>,
+    /// FranceConnect+: encrypt to a key that is not the SP's.
+    pub jwe_foreign_key: bool,
+    /// FranceConnect+: alter one character of the ciphertext.
+    pub jwe_tampered: bool,
+    /// FranceConnect+: send the signed tokens in clear (a downgrade).
+    pub jwe_clear: bool,
+    /// FranceConnect+: the `jwe_*` behaviours above spoil the userinfo answer only (the ID
+    /// token comes as it should).
+    pub jwe_userinfo_only: bool,
 }
 
 /// The v1 HS256 key when the stub signs with a secret that is not the SP's.
@@ -52,8 +70,10 @@ pub struct StubState {
     foreign_key: EcKey,
     /// A `kid` the JWKS never lists.
     stranger_key: EcKey,
-    /// code → nonce of the authorize request.
-    codes: Mutex<HashMap<String, String>>,
+    /// code → (nonce, acr) of the authorize request.
+    codes: Mutex<HashMap<String, (String, String)>>,
+    /// FranceConnect+: where the SP publishes its encryption keys.
+    pub sp_jwks_uri: Option<String>,
     access_tokens: Mutex<Vec<String>>,
     pub token_calls: AtomicUsize,
     pub jwks_calls: AtomicUsize,
@@ -76,6 +96,19 @@ pub struct StubHub {
 
 impl StubHub {
     pub async fn start(client_id: &str, client_secret: &str) -> StubHub {
+        Self::start_with(client_id, client_secret, None).await
+    }
+
+    /// A stub FranceConnect+: tokens encrypted to the keys the SP publishes at `sp_jwks_uri`.
+    pub async fn start_plus(client_id: &str, client_secret: &str, sp_jwks_uri: &str) -> StubHub {
+        Self::start_with(client_id, client_secret, Some(sp_jwks_uri.to_owned())).await
+    }
+
+    async fn start_with(
+        client_id: &str,
+        client_secret: &str,
+        sp_jwks_uri: Option<String>,
+    ) -> StubHub {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let state = Arc::new(StubState {
@@ -86,6 +119,7 @@ impl StubHub {
             foreign_key: EcKey::generate("stub:ES256"),
             stranger_key: EcKey::generate("stranger:ES256"),
             codes: Mutex::default(),
+            sp_jwks_uri,
             access_tokens: Mutex::default(),
             token_calls: AtomicUsize::new(0),
             jwks_calls: AtomicUsize::new(0),
@@ -222,11 +256,12 @@ async fn authorize(
         ],
         None => {
             let code = fc_plumbing::random::token(16);
+            let acr = query.get("acr_values").cloned().unwrap_or_default();
             state
                 .codes
                 .lock()
                 .unwrap()
-                .insert(code.clone(), query["nonce"].clone());
+                .insert(code.clone(), (query["nonce"].clone(), acr));
             let location = fc_plumbing::web::url_with_query(
                 redirect_uri,
                 &[
@@ -250,7 +285,62 @@ async fn token(
     state: web::Data<StubState>,
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    issue_tokens(&state, &form, false)
+    let mut answer = issue_tokens(&state, &form, false);
+    if let Some(id_token) = answer.get("id_token").and_then(Value::as_str) {
+        let sealed = seal(&state, id_token, false).await;
+        answer["id_token"] = json!(sealed);
+    }
+    respond(answer)
+}
+
+fn respond(answer: Value) -> HttpResponse {
+    match answer.get("error") {
+        Some(e) if e == "invalid_client" => HttpResponse::Unauthorized().json(answer),
+        Some(_) => HttpResponse::BadRequest().json(answer),
+        None => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(answer),
+    }
+}
+
+/// FranceConnect+: `jws` encrypted to the SP's published key, as the behaviour wants it.
+async fn seal(state: &StubState, jws: &str, userinfo: bool) -> String {
+    let Some(uri) = &state.sp_jwks_uri else {
+        return jws.to_owned();
+    };
+    let mut b = state.behaviour.lock().unwrap().clone();
+    if b.jwe_userinfo_only && !userinfo {
+        b = Behaviour::default();
+    }
+    if b.jwe_clear {
+        return jws.to_owned();
+    }
+    let alg = b.jwe_alg.unwrap_or(KeyAlg::EcdhEs);
+    let published: Value = reqwest::get(uri).await.unwrap().json().await.unwrap();
+    let jwks = if b.jwe_foreign_key {
+        DecryptionKeys::generate().unwrap().jwks()
+    } else {
+        published
+    };
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kty"] == alg.key_type())
+        .unwrap();
+    let recipient = EncryptionJwk::from_jwk(key).unwrap();
+    let sealed = Encrypter::new(alg, ContentEnc::A256Gcm)
+        .header("iss", state.issuer.as_str())
+        .header("aud", state.client_id.as_str())
+        .encrypt(jws, &recipient)
+        .unwrap();
+    if !b.jwe_tampered {
+        return sealed;
+    }
+    let mut parts: Vec<String> = sealed.split('.').map(str::to_owned).collect();
+    let flipped = if parts[3].starts_with('A') { "B" } else { "A" };
+    parts[3].replace_range(0..1, flipped);
+    parts.join(".")
 }
 
 /// v1: ID token HS256 keyed by the client secret, `iss` = the hub URL without path, no `scope`.
@@ -258,24 +348,24 @@ async fn token_v1(
     state: web::Data<StubState>,
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    issue_tokens(&state, &form, true)
+    respond(issue_tokens(&state, &form, true))
 }
 
-fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> HttpResponse {
+fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> Value {
     state.token_calls.fetch_add(1, Ordering::SeqCst);
     *state.last_token_form.lock().unwrap() = form.clone();
     if form.get("client_id") != Some(&state.client_id)
         || form.get("client_secret") != Some(&state.client_secret)
     {
-        return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
+        return json!({"error": "invalid_client"});
     }
-    let Some(nonce) = form
+    let Some((nonce, acr)) = form
         .get("code")
         .and_then(|c| state.codes.lock().unwrap().remove(c))
     else {
-        return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
+        return json!({"error": "invalid_grant"});
     };
-    let id_token = id_token(state, nonce, v1);
+    let id_token = id_token(state, nonce, acr, v1);
     let access_token = fc_plumbing::random::token(32);
     state
         .access_tokens
@@ -289,13 +379,11 @@ fn issue_tokens(state: &StubState, form: &HashMap<String, String>, v1: bool) -> 
     if v1 {
         answer.as_object_mut().unwrap().remove("scope");
     }
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(answer)
+    answer
 }
 
 /// The ID token for the authorize request that sent `nonce`, as the behaviour wants it.
-fn id_token(state: &StubState, nonce: String, v1: bool) -> String {
+fn id_token(state: &StubState, nonce: String, acr: String, v1: bool) -> String {
     let b = state.behaviour.lock().unwrap().clone();
     let (iat, exp) = if b.expired {
         (now() - 700, now() - 600)
@@ -311,7 +399,8 @@ fn id_token(state: &StubState, nonce: String, v1: bool) -> String {
         "iss": if b.wrong_iss { "http://evil.example/api/v2".to_owned() } else { issuer },
         "aud": if b.wrong_aud { "another-client".to_owned() } else { state.client_id.clone() },
         "exp": exp, "iat": iat, "auth_time": iat,
-        "sub": SUB, "acr": "eidas1", "amr": ["pwd"],
+        "sub": SUB, "acr": b.acr.clone().unwrap_or(if acr.is_empty() { "eidas1".into() } else { acr }),
+        "amr": ["pwd"],
         "nonce": if b.wrong_nonce { "a-nonce-that-was-never-sent-by-the-sp".to_owned() } else { nonce },
     });
     if v1 || b.hs256_id_token {
@@ -373,6 +462,7 @@ async fn userinfo(state: web::Data<StubState>, request: HttpRequest) -> HttpResp
     } else {
         sign_jwt(&Signer::Ec(&state.keys.lock().unwrap()), &claims).unwrap()
     };
+    let jwt = seal(&state, &jwt, true).await;
     HttpResponse::Ok().content_type("application/jwt").body(jwt)
 }
 
