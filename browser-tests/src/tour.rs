@@ -1,0 +1,173 @@
+//! The tour of every page a tester meets, each audited by [`crate::audit::Audit::page`]: the SP's
+//! pages, the hub's mire and both consent pages (identity, then data), the IdP's form and test
+//! accounts, the logged-out pages, an error page of each program with an HTML error page, and
+//! the French 404 page of each of the four programs (HTML, status 404).
+//!
+//! The hub's and IdP's addresses are read from the browser when the journey reaches them, so the
+//! tour works against the in-process demo and against `docker compose` alike.
+
+use anyhow::{bail, ensure};
+use fantoccini::{Client, Locator};
+use url::Url;
+
+use crate::audit::Audit;
+use crate::{WAIT, click, log_in_at_idp};
+
+/// The programs a browser can reach.
+pub struct Site {
+    pub sp: String,
+    pub dp: String,
+}
+
+/// The addresses of the hub and the IdP, as the journey met them.
+struct Met {
+    hub: String,
+    idp: String,
+}
+
+async fn wait_for(c: &Client, css: &str) -> anyhow::Result<()> {
+    let found = c.wait().at_most(WAIT).for_element(Locator::Css(css)).await;
+    if found.is_err() {
+        bail!("no {css} on {}", c.current_url().await?);
+    }
+    Ok(())
+}
+
+/// `scheme://host:port` of the page the browser shows.
+async fn origin(c: &Client) -> anyhow::Result<String> {
+    let url: Url = c.current_url().await?;
+    Ok(url.origin().ascii_serialization())
+}
+
+pub async fn run(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<()> {
+    audit.self_check(c).await?;
+    let met = journey(c, site, audit).await?;
+    other_pages(c, &met, audit).await?;
+    error_pages(c, site, &met, audit).await?;
+    for (program, base) in [
+        ("sp", site.sp.as_str()),
+        ("hub", met.hub.as_str()),
+        ("idp", met.idp.as_str()),
+        ("dp", site.dp.as_str()),
+    ] {
+        not_found_page(c, program, base, audit).await?;
+    }
+    audit.verdict()
+}
+
+/// SP → mire → IdP → identity consent → SP → data consent → SP → journal → logout.
+async fn journey(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<Met> {
+    let sp = &site.sp;
+    c.goto(&format!("{sp}/")).await?;
+    wait_for(c, "#fc-login").await?;
+    audit.page(c, "sp-accueil").await?;
+    c.goto(&format!("{sp}/options")).await?;
+    wait_for(c, "#options-form").await?;
+    audit.page(c, "sp-options").await?;
+    click(c, "#options-submit-top").await?;
+    wait_for(c, "main h1").await?;
+    audit.page(c, "sp-options-requete").await?;
+
+    c.goto(&format!("{sp}/")).await?;
+    click(c, "#fc-login").await?;
+    wait_for(c, "[data-testid=\"idp-identity-provider-example\"]").await?;
+    let hub = origin(c).await?;
+    audit.page(c, "hub-mire").await?;
+    click(c, "[data-testid=\"idp-identity-provider-example\"]").await?;
+    wait_for(c, "#login-form").await?;
+    let idp = origin(c).await?;
+    audit.page(c, "idp-connexion").await?;
+    log_in_at_idp(c, "3_melaine", "123").await?;
+    wait_for(c, "#consent-form").await?;
+    audit.page(c, "hub-consentement-identite").await?;
+    click(c, "#consent-accept").await?;
+    wait_for(c, "#userinfo-json").await?;
+    audit.page(c, "sp-identite").await?;
+
+    click(c, "#fc-data").await?;
+    wait_for(c, "#consent-form").await?;
+    audit.page(c, "hub-consentement-donnees").await?;
+    click(c, "input[name=\"consent\"]").await?;
+    click(c, "#consent-accept").await?;
+    wait_for(c, "#data-json").await?;
+    audit.page(c, "sp-donnees").await?;
+    c.goto(&format!("{sp}/journal")).await?;
+    wait_for(c, "#exchanges").await?;
+    audit.page(c, "sp-journal").await?;
+
+    click(c, "#logout").await?;
+    wait_for(c, "#fc-login").await?;
+    audit.page(c, "sp-deconnexion").await?;
+    Ok(Met { hub, idp })
+}
+
+/// Pages outside the journey: the IdP's home and test accounts, the hub's and IdP's logged-out
+/// pages (shown when no service asked to be sent back), the hub's admin login.
+async fn other_pages(c: &Client, met: &Met, audit: &Audit) -> anyhow::Result<()> {
+    c.goto(&format!("{}/", met.idp)).await?;
+    wait_for(c, "main h1").await?;
+    audit.page(c, "idp-accueil").await?;
+    c.goto(&format!("{}/users", met.idp)).await?;
+    wait_for(c, "main table").await?;
+    audit.page(c, "idp-comptes-de-test").await?;
+    c.goto(&format!("{}/session/end", met.idp)).await?;
+    wait_for(c, "main h1").await?;
+    audit.page(c, "idp-deconnexion").await?;
+    c.goto(&format!("{}/api/v2/client/logout-callback", met.hub))
+        .await?;
+    wait_for(c, "#logged-out").await?;
+    audit.page(c, "hub-deconnexion").await?;
+    c.goto(&format!("{}/admin", met.hub)).await?;
+    wait_for(c, "main h1").await?;
+    audit.page(c, "hub-admin-connexion").await?;
+    Ok(())
+}
+
+/// An error page of each program that has some: a callback or authorization request that lacks
+/// every parameter. The DP is an API: its only HTML page is the 404.
+async fn error_pages(c: &Client, site: &Site, met: &Met, audit: &Audit) -> anyhow::Result<()> {
+    for (name, url) in [
+        ("sp-erreur", format!("{}/oidc-callback", site.sp)),
+        ("hub-erreur", format!("{}/api/v2/authorize", met.hub)),
+        ("idp-erreur", format!("{}/authorize", met.idp)),
+    ] {
+        c.goto(&url).await?;
+        wait_for(c, "#error-code").await?;
+        audit.page(c, name).await?;
+    }
+    Ok(())
+}
+
+/// `{base}/page-inexistante`: the program's French 404 page, as HTML with status 404.
+async fn not_found_page(
+    c: &Client,
+    program: &str,
+    base: &str,
+    audit: &Audit,
+) -> anyhow::Result<()> {
+    c.goto(&format!("{base}/page-inexistante")).await?;
+    wait_for(c, "main h1").await?;
+    let answer = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(location.href, { headers: { Accept: 'text/html' } }).then(
+                 r => done({ status: r.status, type: r.headers.get('content-type') || '' }),
+                 e => done({ status: 0, type: String(e) }));"#,
+            vec![],
+        )
+        .await?;
+    let status = answer.get("status").and_then(|s| s.as_u64());
+    let content_type = answer.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    ensure!(
+        status == Some(404) && content_type.starts_with("text/html"),
+        "{program}'s unknown page answered {answer}, not an HTML 404"
+    );
+    let lang = c
+        .execute("return document.documentElement.lang;", vec![])
+        .await?;
+    ensure!(
+        lang.as_str() == Some("fr"),
+        "{program}'s 404 page is not in French"
+    );
+    audit.page(c, &format!("{program}-404")).await
+}
