@@ -192,21 +192,24 @@ impl Audit {
     }
 }
 
-/// Sizes the window so that the page's viewport (`innerWidth` × `innerHeight`) is `width` ×
-/// `height` CSS px.
+/// Gives the page a `width` × `height` CSS px viewport (`innerWidth` × `innerHeight`) through
+/// Chrome's device metrics emulation: exact whatever the window's frame, and applied before the
+/// command returns, where resizing the window lets the page see the new size some time later.
 pub async fn set_viewport(c: &Client, width: u32, height: u32) -> anyhow::Result<()> {
-    c.set_window_size(width, height).await?;
-    let (inner_width, inner_height) = viewport(c).await?;
-    if (inner_width, inner_height) != (width, height) {
-        // The window's own frame takes some room: grow the window by the difference.
-        let outer_width = (width + width).saturating_sub(inner_width);
-        let outer_height = (height + height).saturating_sub(inner_height);
-        c.set_window_size(outer_width, outer_height).await?;
-        let got = viewport(c).await?;
-        if got != (width, height) {
-            bail!("cannot get a {width}×{height} px viewport (got {got:?})");
-        }
+    metrics(c, width, u64::from(height)).await?;
+    let got = viewport(c).await?;
+    if got != (width, height) {
+        bail!("cannot get a {width}×{height} px viewport (got {got:?})");
     }
+    Ok(())
+}
+
+async fn metrics(c: &Client, width: u32, height: u64) -> anyhow::Result<()> {
+    c.issue_cmd(Cdp {
+        cmd: "Emulation.setDeviceMetricsOverride",
+        params: serde_json::json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+    })
+    .await?;
     Ok(())
 }
 
@@ -333,7 +336,7 @@ impl WebDriverCompatibleCommand for Cdp {
 }
 
 /// The whole page at the viewport's width, however long it is (up to a limit): the viewport is
-/// made as tall as the page for the shot, then given back.
+/// made as tall as the page for the shot, then given back its auditing height.
 async fn whole_page_screenshot(c: &Client, width: u32, file: &Path) -> anyhow::Result<()> {
     let height = c
         .execute("return document.documentElement.scrollHeight;", vec![])
@@ -341,14 +344,14 @@ async fn whole_page_screenshot(c: &Client, width: u32, file: &Path) -> anyhow::R
         .as_u64()
         .unwrap_or(u64::from(HEIGHT))
         .min(MAX_SCREENSHOT_HEIGHT);
-    let cdp = |cmd, params| c.issue_cmd(Cdp { cmd, params });
-    cdp(
-        "Emulation.setDeviceMetricsOverride",
-        serde_json::json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
-    )
-    .await?;
-    let shot = cdp("Page.captureScreenshot", serde_json::json!({ "format": "png" })).await;
-    cdp("Emulation.clearDeviceMetricsOverride", serde_json::json!({})).await?;
+    metrics(c, width, height).await?;
+    let shot = c
+        .issue_cmd(Cdp {
+            cmd: "Page.captureScreenshot",
+            params: serde_json::json!({ "format": "png" }),
+        })
+        .await;
+    metrics(c, width, u64::from(HEIGHT)).await?;
     let answer = shot?;
     let data = answer
         .get("data")

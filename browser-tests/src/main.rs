@@ -336,9 +336,10 @@ async fn main() -> anyhow::Result<()> {
         ("the_journey_by_keyboard_alone", |c, sp| {
             Box::pin(keyboard::keyboard_journey(c, sp))
         }),
-        ("consent_page_says_sex_dates_and_countries_in_words", |c, sp| {
-            Box::pin(wording::consent_wording(c, sp))
-        }),
+        (
+            "consent_page_says_sex_dates_and_countries_in_words",
+            |c, sp| Box::pin(wording::consent_wording(c, sp)),
+        ),
         ("cancel_at_idp_gives_the_sp_access_denied", |c, sp| {
             Box::pin(cancel_at_idp(c, sp))
         }),
@@ -375,7 +376,10 @@ async fn main() -> anyhow::Result<()> {
         failed += 1;
     }
     let shots = std::path::absolute(audit.dir()).unwrap_or_else(|_| audit.dir().to_owned());
-    println!("screenshots of every page (desktop and phone): {}", shots.display());
+    println!(
+        "screenshots of every page (desktop and phone): {}",
+        shots.display()
+    );
     println!("browser-tests: {passed} passed, {failed} failed");
     if failed > 0 {
         return Err(anyhow!("{failed} browser scenario(s) failed"));

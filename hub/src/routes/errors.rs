@@ -136,7 +136,7 @@ pub fn error_page(
     format!(
         r##"<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Erreur de connexion - {product}</title><link rel="stylesheet" href="/static/demo.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
+<title>Erreur de connexion - {product}</title><link rel="stylesheet" href="/static/demo.css"><link rel="stylesheet" href="/static/hub.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
 <body><a class="skip-link" href="#contenu">Aller au contenu</a>
 <header class="site"><span class="marianne">République<br>Française</span><span class="service">{product}</span></header>
 <main id="contenu"><h1>Une erreur s'est produite</h1>
