@@ -2,7 +2,7 @@
 //! (WCAG 2.1.1 Keyboard, 2.4.1 Bypass Blocks, 2.4.7 Focus Visible): Tab to each control, Enter to
 //! follow or submit, Space to tick — SP → mire → IdP form → identity consent → SP → data consent
 //! → SP → logout. Each page the journey starts on offers a skip link first, and each control is
-//! visibly focused when reached.
+//! visibly focused when reached. The options page's submit button is a few Tab stops away.
 
 use anyhow::{Context, bail, ensure};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -13,6 +13,9 @@ use crate::{WAIT, text_of};
 
 /// Beyond this many Tab presses the control is taken as unreachable.
 const MAX_TABS: usize = 80;
+/// Tab presses from the options page's skip link to its submit button, at most: the header's
+/// links and the page's first controls, not every option.
+const MAX_TABS_TO_OPTIONS_SUBMIT: usize = 10;
 
 async fn keys(c: &Client, text: &str) -> anyhow::Result<()> {
     let mut actions = KeyActions::new("keyboard".into());
@@ -66,16 +69,17 @@ async fn focus_visible(c: &Client) -> anyhow::Result<bool> {
     Ok(v.as_bool() == Some(true))
 }
 
-/// Presses Tab until `css` has the focus (it may have it already, by `autofocus`).
-async fn tab_to(c: &Client, css: &str) -> anyhow::Result<()> {
+/// Presses Tab until `css` has the focus (it may have it already, by `autofocus`); how many
+/// presses it took.
+async fn tab_to(c: &Client, css: &str) -> anyhow::Result<usize> {
     let mut path = Vec::new();
-    for _ in 0..MAX_TABS {
+    for presses in 0..MAX_TABS {
         if focus_matches(c, css).await? {
             ensure!(
                 focus_visible(c).await?,
                 "{css} has the focus but shows no outline"
             );
-            return Ok(());
+            return Ok(presses);
         }
         press(c, Key::Tab).await?;
         path.push(focused(c).await?);
@@ -122,7 +126,22 @@ async fn wait_for(c: &Client, css: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A tester who only wants the default options sends them without tabbing through all of them.
+async fn options_submit_is_near(c: &Client, sp: &str) -> anyhow::Result<()> {
+    c.goto(&format!("{sp}/options")).await?;
+    wait_for(c, "#options-form").await?;
+    skip_link_first(c).await?;
+    let presses = tab_to(c, "#options-submit-top").await?;
+    ensure!(
+        presses <= MAX_TABS_TO_OPTIONS_SUBMIT,
+        "{presses} Tab presses from the skip link to the options' submit button \
+         (at most {MAX_TABS_TO_OPTIONS_SUBMIT})"
+    );
+    Ok(())
+}
+
 pub async fn keyboard_journey(c: &Client, sp: &str) -> anyhow::Result<()> {
+    options_submit_is_near(c, sp).await?;
     c.goto(&format!("{sp}/")).await?;
     wait_for(c, "#fc-login").await?;
     skip_link_first(c).await?;

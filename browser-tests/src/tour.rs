@@ -1,7 +1,9 @@
 //! The tour of every page a tester meets, each audited by [`crate::audit::Audit::page`]: the SP's
 //! pages, the hub's mire and both consent pages (identity, then data), the IdP's form and test
-//! accounts, the logged-out pages, an error page of each program with an HTML error page, and
-//! the French 404 page of each of the four programs (HTML, status 404).
+//! accounts, the logged-out pages, the refused consent (an information page, status 200), an
+//! error page of each program with an HTML error page (the hub's for an unknown `client_id` with
+//! its hint, the IdP's form after a wrong password), and the French 404 page of each of the four
+//! programs (HTML, status 404).
 //!
 //! The hub's and IdP's addresses are read from the browser when the journey reaches them, so the
 //! tour works against the in-process demo and against `docker compose` alike.
@@ -95,10 +97,39 @@ async fn journey(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<Met> 
     wait_for(c, "#exchanges").await?;
     audit.page(c, "sp-journal").await?;
 
+    refused(c, sp, audit).await?;
+
     click(c, "#logout").await?;
     wait_for(c, "#fc-login").await?;
     audit.page(c, "sp-deconnexion").await?;
     Ok(Met { hub, idp })
+}
+
+/// A person who refuses the data consent is told so on an information page (status 200), not
+/// an error page.
+async fn refused(c: &Client, sp: &str, audit: &Audit) -> anyhow::Result<()> {
+    c.goto(&format!("{sp}/")).await?;
+    click(c, "#fc-data").await?;
+    wait_for(c, "#consent-refuse").await?;
+    click(c, "#consent-refuse").await?;
+    wait_for(c, "#refused-message").await?;
+    let status = c
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].responseStatus;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        status.as_u64() == Some(200),
+        "the refused consent page answered HTTP {status}, not 200"
+    );
+    ensure!(
+        c.find(Locator::Css("[role=alert], .alert.error"))
+            .await
+            .is_err(),
+        "the refused consent page shows an error"
+    );
+    audit.page(c, "sp-connexion-refusee").await
 }
 
 /// Pages outside the journey: the IdP's home and test accounts, the hub's and IdP's logged-out
@@ -135,7 +166,46 @@ async fn error_pages(c: &Client, site: &Site, met: &Met, audit: &Audit) -> anyho
         wait_for(c, "#error-code").await?;
         audit.page(c, name).await?;
     }
-    Ok(())
+    unknown_client(c, met, audit).await?;
+    // The IdP's form again, with its message for a wrong password.
+    c.goto(&format!("{}/", site.sp)).await?;
+    click(c, "#fc-login").await?;
+    click(c, "[data-testid=\"idp-identity-provider-example\"]").await?;
+    wait_for(c, "#login-form").await?;
+    log_in_at_idp(c, "3_melaine", "pas-le-mot-de-passe").await?;
+    wait_for(c, ".alert.error").await?;
+    audit.page(c, "idp-connexion-erreur").await
+}
+
+/// An integrator's first mistake, an unknown `client_id`: the hub's page says what to check, in
+/// its folded technical details.
+async fn unknown_client(c: &Client, met: &Met, audit: &Audit) -> anyhow::Result<()> {
+    c.goto(&format!(
+        "{}/api/v2/authorize?response_type=code&client_id=inconnu&redirect_uri=\
+         http%3A%2F%2Flocalhost%2Fcallback&scope=openid&state=0123456789abcdef&\
+         nonce=0123456789abcdef&acr_values=eidas1",
+        met.hub
+    ))
+    .await?;
+    wait_for(c, "#error-code").await?;
+    let code = c.find(Locator::Css("#error-code")).await?.text().await?;
+    ensure!(code.contains("Y04EA6EF"), "unknown client_id gave {code:?}");
+    let details = c.find(Locator::Css("details")).await?;
+    ensure!(
+        details.attr("open").await?.is_none(),
+        "the technical details are not folded"
+    );
+    let summary = details.find(Locator::Css("summary")).await?.text().await?;
+    ensure!(
+        summary.contains("Détails techniques (démonstrateur)"),
+        "details summary: {summary:?}"
+    );
+    let hint = details.prop("textContent").await?.unwrap_or_default();
+    ensure!(
+        hint.contains("client_id envoyé"),
+        "no hint about the client_id in {hint:?}"
+    );
+    audit.page(c, "hub-erreur-client-inconnu").await
 }
 
 /// `{base}/page-inexistante`: the program's French 404 page, as HTML with status 404.
