@@ -2,7 +2,8 @@
 //! see it: axe-core (the npm package pinned in `browser-tests/package.json`, injected through
 //! WebDriver) at desktop width and at phone width, reflow at phone width (WCAG 2.1 success
 //! criterion 1.4.10: no horizontal scrolling at 320 CSS px of content, checked here at a 390 px
-//! phone), and a whole-page screenshot at each width under the screenshots folder, on every run.
+//! phone), the page's icon, and a whole-page screenshot at each width under the screenshots
+//! folder, on every run.
 //!
 //! Findings are collected rather than thrown, so one run lists every page's problems;
 //! [`Audit::verdict`] turns them into the failure.
@@ -134,6 +135,9 @@ impl Audit {
             .context("injecting axe-core")?;
         if injected.as_str() != Some("object") {
             bail!("axe-core did not load in {name} ({injected})");
+        }
+        if let Some(problem) = favicon_problem(c).await? {
+            self.record(format!("{name}: {problem}"));
         }
         let mut summary = Vec::new();
         for width in [DESKTOP, PHONE] {
@@ -290,8 +294,24 @@ async fn skip_link_problem(c: &Client) -> anyhow::Result<Option<String>> {
     Ok(answer.as_str().map(str::to_owned))
 }
 
-/// Proves the checks can fail: a page with an image without text, no language and a block wider
-/// than a phone must give axe violations and a reflow failure.
+/// The page names its program's icon and the icon is there (a browser tab without one shows a
+/// blank page icon, and every page load logs a 404); `None` when it is.
+async fn favicon_problem(c: &Client) -> anyhow::Result<Option<String>> {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const link = document.querySelector('link[rel~="icon"]');
+        if (!link) { done('no <link rel="icon">'); return; }
+        fetch(link.href).then(
+            r => done(r.ok && (r.headers.get('content-type') || '').startsWith('image/') ? null
+                : 'the icon ' + link.href + ' answered ' + r.status + ' ' + r.headers.get('content-type')),
+            e => done('the icon ' + link.href + ' cannot be fetched: ' + e));
+    "#;
+    let answer = c.execute_async(script, vec![]).await?;
+    Ok(answer.as_str().map(str::to_owned))
+}
+
+/// Proves the checks can fail: a page with an image without text, no language, no icon and a
+/// block wider than a phone must give axe violations, a reflow failure and an icon finding.
 pub async fn self_check(c: &Client, axe: &str) -> anyhow::Result<()> {
     let bad = "data:text/html;charset=utf-8,<!doctype html><title>x</title><main>\
         <img src='x.png'><div style='width:600px'>wide</div></main>";
@@ -300,7 +320,11 @@ pub async fn self_check(c: &Client, axe: &str) -> anyhow::Result<()> {
     set_viewport(c, PHONE, HEIGHT).await?;
     let rules: Vec<String> = run_axe(c).await?.into_iter().map(|v| v.id).collect();
     let reflow = reflow(c).await?;
+    let icon = favicon_problem(c).await?;
     set_viewport(c, DESKTOP, HEIGHT).await?;
+    if icon.is_none() {
+        bail!("the icon check missed a page without an icon");
+    }
     if !(rules.iter().any(|r| r == "image-alt") && rules.iter().any(|r| r == "html-has-lang")) {
         bail!("axe-core missed known violations on a broken page (found {rules:?})");
     }
