@@ -40,6 +40,10 @@ struct Cli {
     /// axe-core's `axe.min.js` (default: the one `npm ci` installs in browser-tests/).
     #[arg(long)]
     axe: Option<PathBuf>,
+    /// The hub's admin token of the running demo given by --sp-url, to audit the admin console
+    /// too (the in-process demo's is known).
+    #[arg(long, env = "FC_HUB_ADMIN_TOKEN")]
+    hub_admin_token: Option<String>,
 }
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -303,6 +307,7 @@ async fn main() -> anyhow::Result<()> {
     audit::ensure_axe(&axe)?;
     let audit = audit::Audit::new(&axe, cli.artifacts.join("pages"))?;
     let mut dp_url = cli.dp_url.trim_end_matches('/').to_owned();
+    let mut admin_token = cli.hub_admin_token.clone();
     let (sp_url, _demo) = match &cli.sp_url {
         Some(url) => (url.trim_end_matches('/').to_owned(), None),
         None => {
@@ -319,6 +324,7 @@ async fn main() -> anyhow::Result<()> {
             let demo = fc_demo::launch(&options).await?;
             let url = demo.sp_url.clone();
             dp_url.clone_from(&demo.dp_url);
+            admin_token = Some(demo.hub_admin_token.expose().to_owned());
             (url, Some(demo.spawn()))
         }
     };
@@ -367,6 +373,7 @@ async fn main() -> anyhow::Result<()> {
     let site = tour::Site {
         sp: sp_url.clone(),
         dp: dp_url,
+        admin_token,
     };
     let result = tour::run(&client, &site, &audit).await;
     let name = "every_page_passes_axe_and_reflows_on_a_phone";

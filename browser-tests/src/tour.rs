@@ -1,6 +1,6 @@
 //! The tour of every page a tester meets, each audited by [`crate::audit::Audit::page`]: the SP's
 //! pages, the hub's mire and both consent pages (identity, then data), the IdP's form and test
-//! accounts, the logged-out pages, the refused consent (an information page, status 200), an
+//! accounts, the logged-out pages, the hub's admin console, the refused consent (an information page, status 200), an
 //! error page of each program with an HTML error page (the hub's for an unknown `client_id` with
 //! its hint, the IdP's form after a wrong password), and the French 404 page of each of the four
 //! programs (HTML, status 404).
@@ -19,6 +19,8 @@ use crate::{WAIT, click, log_in_at_idp};
 pub struct Site {
     pub sp: String,
     pub dp: String,
+    /// The hub's admin token; without it the admin console is not audited (and the run says so).
+    pub admin_token: Option<String>,
 }
 
 /// The addresses of the hub and the IdP, as the journey met them.
@@ -45,6 +47,7 @@ pub async fn run(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<()> {
     audit.self_check(c).await?;
     let met = journey(c, site, audit).await?;
     other_pages(c, &met, audit).await?;
+    admin_console(c, &met, site.admin_token.as_deref(), audit).await?;
     error_pages(c, site, &met, audit).await?;
     for (program, base) in [
         ("sp", site.sp.as_str()),
@@ -152,6 +155,29 @@ async fn other_pages(c: &Client, met: &Met, audit: &Audit) -> anyhow::Result<()>
     wait_for(c, "main h1").await?;
     audit.page(c, "hub-admin-connexion").await?;
     Ok(())
+}
+
+/// The hub's admin console, behind its token: the table of service providers and their error
+/// scenarios.
+async fn admin_console(
+    c: &Client,
+    met: &Met,
+    token: Option<&str>,
+    audit: &Audit,
+) -> anyhow::Result<()> {
+    let Some(token) = token else {
+        println!("  (the hub's admin console is not audited: no --hub-admin-token)");
+        return Ok(());
+    };
+    c.goto(&format!("{}/admin", met.hub)).await?;
+    wait_for(c, "#admin-login").await?;
+    c.find(Locator::Css("#token"))
+        .await?
+        .send_keys(token)
+        .await?;
+    click(c, "#admin-login button[type=submit]").await?;
+    wait_for(c, "#service-providers").await?;
+    audit.page(c, "hub-admin").await
 }
 
 /// An error page of each program that has some: a callback or authorization request that lacks
