@@ -1,9 +1,9 @@
 //! The tour of every page a tester meets, each audited by [`crate::audit::Audit::page`]: the SP's
 //! pages, the hub's mire and both consent pages (identity, then data), the IdP's form and test
-//! accounts, the logged-out pages, the hub's admin console, the refused consent (an information page, status 200), an
-//! error page of each program with an HTML error page (the hub's for an unknown `client_id` with
-//! its hint, the IdP's form after a wrong password), and the French 404 page of each of the four
-//! programs (HTML, status 404).
+//! accounts, the logged-out pages, the hub's admin console, the refused consent (an information
+//! page, status 200), an error page of each program with an HTML error page (the hub's for an
+//! unknown `client_id` with its hint, the IdP's form after a wrong password, the mire when the
+//! IdP was left), and the French 404 page of each of the four programs (HTML, status 404).
 //!
 //! The hub's and IdP's addresses are read from the browser when the journey reaches them, so the
 //! tour works against the in-process demo and against `docker compose` alike.
@@ -200,7 +200,11 @@ async fn error_pages(c: &Client, site: &Site, met: &Met, audit: &Audit) -> anyho
     wait_for(c, "#login-form").await?;
     log_in_at_idp(c, "3_melaine", "pas-le-mot-de-passe").await?;
     wait_for(c, ".alert.error").await?;
-    audit.page(c, "idp-connexion-erreur").await
+    audit.page(c, "idp-connexion-erreur").await?;
+    // Back at FranceConnect, whose mire says the identity provider was left.
+    click(c, "#login-form button[name=\"cancel\"]").await?;
+    wait_for(c, "#back-to-sp").await?;
+    audit.page(c, "hub-mire-retour-idp").await
 }
 
 /// An integrator's first mistake, an unknown `client_id`: the hub's page says what to check, in
