@@ -3,7 +3,8 @@
 //! accounts, the logged-out pages, the hub's admin console, the refused consent (an information
 //! page, status 200), an error page of each program with an HTML error page (the hub's for an
 //! unknown `client_id` with its hint, the IdP's form after a wrong password, the mire when the
-//! IdP was left), and the French 404 page of each of the four programs (HTML, status 404).
+//! IdP was left), and the French 404 page of each of the four programs (HTML, status 404). On the
+//! way: the FranceConnect button is not underlined, the consent's controls are thumb-sized.
 //!
 //! The hub's and IdP's addresses are read from the browser when the journey reaches them, so the
 //! tour works against the in-process demo and against `docker compose` alike.
@@ -12,7 +13,7 @@ use anyhow::{bail, ensure};
 use fantoccini::{Client, Locator};
 use url::Url;
 
-use crate::audit::Audit;
+use crate::audit::{Audit, DESKTOP, PHONE, set_viewport};
 use crate::{WAIT, click, log_in_at_idp};
 
 /// The programs a browser can reach.
@@ -65,6 +66,16 @@ async fn journey(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<Met> 
     let sp = &site.sp;
     c.goto(&format!("{sp}/")).await?;
     wait_for(c, "#fc-login").await?;
+    let underline = c
+        .execute(
+            "return getComputedStyle(document.getElementById('fc-login')).textDecorationLine;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        underline.as_str() == Some("none"),
+        "the FranceConnect button's text is underlined ({underline}), unlike the official button"
+    );
     audit.page(c, "sp-accueil").await?;
     c.goto(&format!("{sp}/options")).await?;
     wait_for(c, "#options-form").await?;
@@ -91,6 +102,7 @@ async fn journey(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<Met> 
 
     click(c, "#fc-data").await?;
     wait_for(c, "#consent-form").await?;
+    consent_controls_on_a_phone(c).await?;
     audit.page(c, "hub-consentement-donnees").await?;
     click(c, "input[name=\"consent\"]").await?;
     click(c, "#consent-accept").await?;
@@ -106,6 +118,33 @@ async fn journey(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<Met> 
     wait_for(c, "#fc-login").await?;
     audit.page(c, "sp-deconnexion").await?;
     Ok(Met { hub, idp })
+}
+
+/// On a phone, the data consent's checkbox is a 24 px target at least (WCAG 2.5.8) and "Refuser"
+/// stands apart from the main button, so that a thumb does not hit one for the other.
+async fn consent_controls_on_a_phone(c: &Client) -> anyhow::Result<()> {
+    set_viewport(c, PHONE, 900).await?;
+    let sizes = c
+        .execute(
+            r#"const r = id => document.getElementById(id).getBoundingClientRect();
+               const box = r('consent'), accept = r('consent-accept'), refuse = r('consent-refuse');
+               const gap = Math.max(refuse.top - accept.bottom, accept.top - refuse.bottom,
+                                    refuse.left - accept.right, accept.left - refuse.right);
+               return [Math.min(box.width, box.height), gap];"#,
+            vec![],
+        )
+        .await;
+    set_viewport(c, DESKTOP, 900).await?;
+    let (checkbox, gap): (f64, f64) = serde_json::from_value(sizes?)?;
+    ensure!(
+        checkbox >= 24.0,
+        "the consent checkbox is {checkbox} px on a phone (24 px at least)"
+    );
+    ensure!(
+        gap >= 8.0,
+        "\"Refuser\" is {gap} px from the main button on a phone (8 px at least)"
+    );
+    Ok(())
 }
 
 /// A person who refuses the data consent is told so on an information page (status 200), not
