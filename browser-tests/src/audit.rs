@@ -22,7 +22,7 @@ use url::Url;
 pub const DESKTOP: u32 = 1280;
 pub const PHONE: u32 = 390;
 /// Window height while auditing (a phone in portrait is about twice as tall as wide).
-const HEIGHT: u32 = 900;
+pub const HEIGHT: u32 = 900;
 /// Whole-page screenshots stop there (a longer page is cut).
 const MAX_SCREENSHOT_HEIGHT: u64 = 12_000;
 

@@ -43,7 +43,7 @@ struct Cli {
     /// The hub's admin token of the running demo given by --sp-url, to audit the admin console
     /// too (the in-process demo's is known).
     #[arg(long, env = "FC_HUB_ADMIN_TOKEN")]
-    hub_admin_token: Option<String>,
+    hub_admin_token: Option<fc_plumbing::Secret>,
 }
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -324,7 +324,7 @@ async fn main() -> anyhow::Result<()> {
             let demo = fc_demo::launch(&options).await?;
             let url = demo.sp_url.clone();
             dp_url.clone_from(&demo.dp_url);
-            admin_token = Some(demo.hub_admin_token.expose().to_owned());
+            admin_token = Some(demo.hub_admin_token.clone());
             (url, Some(demo.spawn()))
         }
     };

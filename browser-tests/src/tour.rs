@@ -11,9 +11,10 @@
 
 use anyhow::{bail, ensure};
 use fantoccini::{Client, Locator};
+use fc_plumbing::Secret;
 use url::Url;
 
-use crate::audit::{Audit, DESKTOP, PHONE, set_viewport};
+use crate::audit::{Audit, DESKTOP, HEIGHT, PHONE, set_viewport};
 use crate::{WAIT, click, log_in_at_idp};
 
 /// The programs a browser can reach.
@@ -21,7 +22,7 @@ pub struct Site {
     pub sp: String,
     pub dp: String,
     /// The hub's admin token; without it the admin console is not audited (and the run says so).
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
 }
 
 /// The addresses of the hub and the IdP, as the journey met them.
@@ -48,7 +49,7 @@ pub async fn run(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<()> {
     audit.self_check(c).await?;
     let met = journey(c, site, audit).await?;
     other_pages(c, &met, audit).await?;
-    admin_console(c, &met, site.admin_token.as_deref(), audit).await?;
+    admin_console(c, &met, site.admin_token.as_ref(), audit).await?;
     error_pages(c, site, &met, audit).await?;
     for (program, base) in [
         ("sp", site.sp.as_str()),
@@ -123,7 +124,7 @@ async fn journey(c: &Client, site: &Site, audit: &Audit) -> anyhow::Result<Met> 
 /// On a phone, the data consent's checkbox is a 24 px target at least (WCAG 2.5.8) and "Refuser"
 /// stands apart from the main button, so that a thumb does not hit one for the other.
 async fn consent_controls_on_a_phone(c: &Client) -> anyhow::Result<()> {
-    set_viewport(c, PHONE, 900).await?;
+    set_viewport(c, PHONE, HEIGHT).await?;
     let sizes = c
         .execute(
             r#"const r = id => document.getElementById(id).getBoundingClientRect();
@@ -134,7 +135,7 @@ async fn consent_controls_on_a_phone(c: &Client) -> anyhow::Result<()> {
             vec![],
         )
         .await;
-    set_viewport(c, DESKTOP, 900).await?;
+    set_viewport(c, DESKTOP, HEIGHT).await?;
     let (checkbox, gap): (f64, f64) = serde_json::from_value(sizes?)?;
     ensure!(
         checkbox >= 24.0,
@@ -201,7 +202,7 @@ async fn other_pages(c: &Client, met: &Met, audit: &Audit) -> anyhow::Result<()>
 async fn admin_console(
     c: &Client,
     met: &Met,
-    token: Option<&str>,
+    token: Option<&Secret>,
     audit: &Audit,
 ) -> anyhow::Result<()> {
     let Some(token) = token else {
@@ -212,7 +213,7 @@ async fn admin_console(
     wait_for(c, "#admin-login").await?;
     c.find(Locator::Css("#token"))
         .await?
-        .send_keys(token)
+        .send_keys(token.expose())
         .await?;
     click(c, "#admin-login button[type=submit]").await?;
     wait_for(c, "#service-providers").await?;
