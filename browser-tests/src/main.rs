@@ -3,6 +3,16 @@
 //! `cargo run` mode) on free ports; `--sp-url http://localhost:3000` targets a demo already
 //! running, such as `docker compose up`. A missing browser is a failure, never a skip. On a
 //! failure the page's screenshot and HTML are saved under `target/browser-tests/`.
+//!
+//! Besides the journeys: the same journey by keyboard alone ([`keyboard`]), the consent page's
+//! wording for each kind of person ([`wording`]), and a tour of every page ([`tour`]), each
+//! checked by axe-core and for reflow on a phone, with screenshots at desktop and phone width
+//! under `target/browser-tests/pages/` on every run ([`audit`]).
+
+mod audit;
+mod keyboard;
+mod tour;
+mod wording;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -23,9 +33,19 @@ struct Cli {
     chromium: PathBuf,
     #[arg(long, default_value = "/usr/bin/chromedriver")]
     chromedriver: PathBuf,
-    /// Where screenshots and HTML of failures go.
+    /// Data provider URL of the running demo given by --sp-url (its 404 page is checked).
+    #[arg(long, default_value = "http://localhost:8002")]
+    dp_url: String,
+    /// Where screenshots and HTML of failures go; every page's screenshots go to `pages/` in it.
     #[arg(long, default_value = "target/browser-tests")]
     artifacts: PathBuf,
+    /// axe-core's `axe.min.js` (default: the one `npm ci` installs in browser-tests/).
+    #[arg(long)]
+    axe: Option<PathBuf>,
+    /// The hub's admin token of the running demo given by --sp-url, to audit the admin console
+    /// too (the in-process demo's is known).
+    #[arg(long, env = "FC_HUB_ADMIN_TOKEN")]
+    hub_admin_token: Option<fc_plumbing::Secret>,
 }
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -186,7 +206,8 @@ async fn new_session(driver: &str, chromium: &Path) -> anyhow::Result<Client> {
         "goog:chromeOptions": {
             "binary": chromium,
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1280,1024"]
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--hide-scrollbars",
+                     "--window-size=1280,1024"]
         }
     });
     let serde_json::Value::Object(caps) = caps else {
@@ -212,6 +233,32 @@ async fn save_artifacts(c: &Client, dir: &Path, name: &str) -> anyhow::Result<()
         c.current_url().await?
     );
     Ok(())
+}
+
+/// Prints the scenario's result, saves the page on a failure and closes the session; true when
+/// it passed.
+async fn outcome(
+    client: &Client,
+    name: &str,
+    started: Instant,
+    result: anyhow::Result<()>,
+    artifacts: &Path,
+) -> bool {
+    let passed = match result {
+        Ok(()) => {
+            println!("test {name} ... ok ({} ms)", started.elapsed().as_millis());
+            true
+        }
+        Err(e) => {
+            println!("test {name} ... FAILED: {e:#}");
+            if let Err(save) = save_artifacts(client, artifacts, name).await {
+                eprintln!("  (could not save artifacts: {save:#})");
+            }
+            false
+        }
+    };
+    client.clone().close().await.ok();
+    passed
 }
 
 async fn start_chromedriver(path: &Path) -> anyhow::Result<(tokio::process::Child, String)> {
@@ -258,6 +305,11 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
+    let axe = cli.axe.clone().unwrap_or_else(audit::default_axe_path);
+    audit::ensure_axe(&axe)?;
+    let audit = audit::Audit::new(&axe, cli.artifacts.join("pages"))?;
+    let mut dp_url = cli.dp_url.trim_end_matches('/').to_owned();
+    let mut admin_token = cli.hub_admin_token.clone();
     let (sp_url, _demo) = match &cli.sp_url {
         Some(url) => (url.trim_end_matches('/').to_owned(), None),
         None => {
@@ -273,6 +325,8 @@ async fn main() -> anyhow::Result<()> {
             };
             let demo = fc_demo::launch(&options).await?;
             let url = demo.sp_url.clone();
+            dp_url.clone_from(&demo.dp_url);
+            admin_token = Some(demo.hub_admin_token.clone());
             (url, Some(demo.spawn()))
         }
     };
@@ -287,6 +341,13 @@ async fn main() -> anyhow::Result<()> {
     >;
     let scenarios: Vec<(&str, Scenario)> = vec![
         ("full_journey", |c, sp| Box::pin(full_journey(c, sp))),
+        ("the_journey_by_keyboard_alone", |c, sp| {
+            Box::pin(keyboard::keyboard_journey(c, sp))
+        }),
+        (
+            "consent_page_says_sex_dates_and_countries_in_words",
+            |c, sp| Box::pin(wording::consent_wording(c, sp)),
+        ),
         ("cancel_at_idp_gives_the_sp_access_denied", |c, sp| {
             Box::pin(cancel_at_idp(c, sp))
         }),
@@ -303,22 +364,35 @@ async fn main() -> anyhow::Result<()> {
         let client = new_session(&driver_url, &cli.chromium)
             .await
             .context("cannot open a Chromium session")?;
-        match scenario(&client, &sp_url).await {
-            Ok(()) => {
-                passed += 1;
-                println!("test {name} ... ok ({} ms)", started.elapsed().as_millis());
-            }
-            Err(e) => {
-                failed += 1;
-                println!("test {name} ... FAILED: {e:#}");
-                if let Err(save) = save_artifacts(&client, &cli.artifacts, name).await {
-                    eprintln!("  (could not save artifacts: {save:#})");
-                }
-            }
+        let result = scenario(&client, &sp_url).await;
+        if outcome(&client, name, started, result, &cli.artifacts).await {
+            passed += 1;
+        } else {
+            failed += 1;
         }
-        client.close().await.ok();
     }
-    println!("browser tests: {passed} passed, {failed} failed");
+    let started = Instant::now();
+    let client = new_session(&driver_url, &cli.chromium)
+        .await
+        .context("cannot open a Chromium session")?;
+    let site = tour::Site {
+        sp: sp_url.clone(),
+        dp: dp_url,
+        admin_token,
+    };
+    let result = tour::run(&client, &site, &audit).await;
+    let name = "every_page_passes_axe_and_reflows_on_a_phone";
+    if outcome(&client, name, started, result, &cli.artifacts).await {
+        passed += 1;
+    } else {
+        failed += 1;
+    }
+    let shots = std::path::absolute(audit.dir()).unwrap_or_else(|_| audit.dir().to_owned());
+    println!(
+        "screenshots of every page (desktop and phone): {}",
+        shots.display()
+    );
+    println!("browser-tests: {passed} passed, {failed} failed");
     if failed > 0 {
         return Err(anyhow!("{failed} browser scenario(s) failed"));
     }

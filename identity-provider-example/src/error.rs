@@ -108,12 +108,12 @@ impl AppError {
             Self::UnregisteredRedirectUri => (
                 "invalid_redirect_uri",
                 "L'adresse de retour demandée n'est pas enregistrée pour ce service.",
-                "Par sécurité, vous n'avez pas été redirigé. Signalez ce problème au service.",
+                "Par sécurité, vous n'avez pas été redirigé(e). Signalez ce problème au service.",
             ),
             Self::UnregisteredPostLogoutRedirectUri => (
                 "invalid_post_logout_redirect_uri",
                 "L'adresse de retour après déconnexion n'est pas enregistrée pour ce service.",
-                "Par sécurité, vous n'avez pas été redirigé. Vous êtes bien déconnecté de ce fournisseur d'identité seulement si vous fermez votre navigateur.",
+                "Par sécurité, vous n'avez pas été redirigé(e). Vous êtes bien déconnecté(e) de ce fournisseur d'identité seulement si vous fermez votre navigateur.",
             ),
             Self::InvalidIdTokenHint => (
                 "invalid_id_token_hint",

@@ -136,9 +136,9 @@ pub fn error_page(
     format!(
         r##"<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Erreur de connexion - {product}</title><link rel="stylesheet" href="/static/demo.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
+<title>Erreur de connexion - {product}</title><link rel="stylesheet" href="/static/demo.css"><link rel="stylesheet" href="/static/hub.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
 <body><a class="skip-link" href="#contenu">Aller au contenu</a>
-<header class="site"><span class="marianne">République<br>Française</span><span class="service">{product}</span></header>
+<header class="site"><span class="marianne">République<br>Française</span><span class="service">{product}</span><span class="muted">Démonstrateur</span></header>
 <main id="contenu"><h1>Une erreur s'est produite</h1>
 <p>Erreur <span id="error-code" class="error-code">{code}</span></p>
 <h2>Que faire ?</h2><p>{message}</p>
@@ -146,7 +146,7 @@ pub fn error_page(
 <details id="error-details" class="tech"><summary>Détails techniques (démonstrateur)</summary>
 <p class="muted">{product} n'affiche pas ces détails : le démonstrateur les montre pour aider à mettre au point un service.</p>
 <p><code>{detail}</code></p>{hint}</details></main>
-<footer class="site">Démonstrateur {product} — environnement de test, aucune donnée réelle.</footer></body></html>"##,
+<footer class="site">Démonstrateur {product} — environnement de test, aucune donnée réelle n'est utilisée.</footer></body></html>"##,
         code = code.as_str(),
         message = code.message(),
         id = escape(error_id),
