@@ -1,7 +1,8 @@
 //! One binary for the whole docker image: run under the name of one program (a link
 //! `hub -> fc-demo`, as the image installs them), `fc-demo` starts that program alone, configured
 //! exactly as its own binary is (same options, same environment variables). The four programs
-//! share nearly all their code, so one binary is a quarter of four (README, "Avec Docker").
+//! share most of their code (actix-web, rustls, the JOSE code…), so one binary weighs a third of
+//! four separate ones and the image stays small (README, "With Docker"; BENCHMARKS.md, "Image").
 //!
 //! Started under its own name, `fc-demo` is the launcher of `cargo run` (main.rs).
 
