@@ -4,6 +4,8 @@ use clap::Parser;
 use fc_demo::{Options, Ports, launch};
 use fc_plumbing::Secret;
 
+mod multicall;
+
 #[derive(Parser)]
 #[command(
     name = "fc-demo",
@@ -38,6 +40,13 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // In the docker image, `hub`, `service-provider-example`… are links to this binary.
+    if let Some(program) = std::env::args_os()
+        .next()
+        .and_then(|argv0| multicall::Program::from_invocation(&argv0))
+    {
+        return program.run().await;
+    }
     let cli = Cli::parse();
     fc_plumbing::telemetry::init(cli.json_logs);
     let options = Options {
