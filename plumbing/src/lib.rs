@@ -15,6 +15,7 @@ pub mod jwks_cache;
 pub mod random;
 pub mod request_log;
 pub mod secret;
+pub mod server;
 pub mod session;
 pub mod telemetry;
 #[cfg(feature = "testing")]
