@@ -112,6 +112,9 @@ pub struct Config {
     /// Log as JSON lines.
     #[arg(long, env = "FC_SP_JSON_LOGS", default_value_t = false)]
     pub json_logs: bool,
+    /// Backlog, workers, request and keep-alive timeouts of the HTTP server.
+    #[command(flatten)]
+    pub server: ServerFlags,
 
     /// Sessions of logged-in users kept in memory at most (the least recently used goes first).
     /// A login in progress costs no session: it travels in an encrypted cookie.
@@ -139,6 +142,8 @@ pub struct Config {
     pub health_interval_secs: u64,
 }
 
+fc_plumbing::server_flags!("FC_SP_");
+
 impl Default for Config {
     fn default() -> Self {
         Self::local()
@@ -164,6 +169,7 @@ impl Config {
             data_scopes: DEFAULT_DATA_SCOPES.into(),
             cookie_secure: false,
             json_logs: false,
+            server: ServerFlags::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             session_megabytes: DEFAULT_SESSION_MEGABYTES,
             max_journals: DEFAULT_MAX_JOURNALS,

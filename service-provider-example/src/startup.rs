@@ -107,6 +107,8 @@ impl Application {
         // One key for every worker: a key generated inside the factory would differ per worker.
         let key = Key::generate();
         let (app_data, store) = (state.clone(), sessions.clone());
+        let server_settings = state.config.server.settings();
+        tracing::info!(server = %server_settings, "HTTP server");
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(journal::record))
@@ -125,9 +127,11 @@ impl Application {
                     SpError::BadRequest("paramètres de l'adresse illisibles".into()).into()
                 }))
                 .configure(routes)
-        })
-        .listen(listener)?
-        .run();
+        });
+        let server = server_settings
+            .apply(server, &listener)?
+            .listen(listener)?
+            .run();
         Ok(Application {
             port,
             server,
