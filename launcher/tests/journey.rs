@@ -195,7 +195,11 @@ async fn the_whole_journey_login_identity_data_logout() {
     assert_eq!(json["sitFam"], "M", "{json}");
     // The hub encrypted its checktoken answer to the DP's key (fixtures/hub/data-providers.toml):
     // the DP's own journal shows the JWE it opened, then the signed answer inside.
-    let correlation_id = data.body.split("X-Correlation-ID <code class=\"break\">").nth(1).unwrap();
+    let correlation_id = data
+        .body
+        .split("X-Correlation-ID <code class=\"break\">")
+        .nth(1)
+        .unwrap();
     let correlation_id = correlation_id.split("</code>").next().unwrap();
     let dp_journal: serde_json::Value =
         reqwest::get(format!("{}/exchanges/{correlation_id}", urls.dp))
