@@ -158,6 +158,43 @@ impl Browser {
         })
     }
 
+    /// A client's back-channel call (token, userinfo), timed as `"{phase} {label}"`: a form
+    /// POST or a GET, with a bearer token if given, answering JSON.
+    pub async fn json(
+        &self,
+        phase: &str,
+        label: &str,
+        url: Url,
+        form: Option<&[(&str, &str)]>,
+        bearer: Option<&str>,
+        samples: &mut Samples,
+    ) -> Result<serde_json::Value, FetchError> {
+        let step = format!("{phase} {label}");
+        let transport = |e: reqwest::Error| FetchError::Transport {
+            step: step.clone(),
+            detail: transport_kind(&e),
+        };
+        let mut request = match form {
+            Some(fields) => self.client.post(url).form(fields),
+            None => self.client.get(url),
+        };
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let started = Instant::now();
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(transport)?;
+        samples.record(&step, started.elapsed());
+        if status >= 300 {
+            return Err(FetchError::Status { step, status, body });
+        }
+        serde_json::from_str(&body).map_err(|e| FetchError::Transport {
+            step,
+            detail: format!("not JSON: {e}"),
+        })
+    }
+
     /// One request, its body read to the end so the connection goes back to the pool.
     async fn request(
         &self,
@@ -209,7 +246,9 @@ fn transport_kind(e: &reqwest::Error) -> String {
 pub fn step_name(phase: &str, post: bool, url: &Url) -> String {
     let path = url.path();
     let method = if post { "POST" } else { "GET" };
-    let program = if path.starts_with("/api/v2/") {
+    let program = if phase == "idp-flow" {
+        "idp"
+    } else if path.starts_with("/api/v2/") {
         "hub"
     } else if (post && path == "/login") || path == "/authorize" || path == "/session/end" {
         "idp"
@@ -219,6 +258,12 @@ pub fn step_name(phase: &str, post: bool, url: &Url) -> String {
     let path = match path.strip_prefix("/api/v2/interaction/") {
         Some(rest) if rest.ends_with("/consent") => "/api/v2/interaction/{uid}/consent",
         Some(_) => "/api/v2/interaction/{uid}",
+        // node-oidc-provider's interaction and resume paths (--idp-flow).
+        None if path.starts_with("/interaction/") && path.ends_with("/login") => {
+            "/interaction/{uid}/login"
+        }
+        None if path.starts_with("/interaction/") => "/interaction/{uid}",
+        None if path.starts_with("/auth/") => "/auth/{uid}",
         None => path,
     };
     format!("{phase} {method} {program} {path}")

@@ -20,6 +20,24 @@ async fn main() -> ExitCode {
             }
         };
     }
+    if config.flood.is_some() {
+        return match loadgen::flood::run(&config).await {
+            Ok(report) => {
+                println!("{report}");
+                let survived = report.logged_in_user_survived.is_ok()
+                    && report.waiting_journey_survived.is_ok();
+                if survived {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => {
+                eprintln!("loadgen: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match loadgen::run(&config).await {
         Ok(report) => {
             println!("{report}");
@@ -32,8 +50,13 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             }
-            // A run with errors or cross-talk fails, so CI can gate on it.
-            if report.journeys_failed == 0 && report.cross_talk == 0 {
+            // A run with errors or cross-talk fails, so CI can gate on it; under --faults,
+            // failures with a clear page are expected, the others are not.
+            let passed = match &report.faults {
+                Some(faults) => faults.failed_otherwise == 0 && report.cross_talk == 0,
+                None => report.journeys_failed == 0 && report.cross_talk == 0,
+            };
+            if passed {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
