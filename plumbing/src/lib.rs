@@ -11,6 +11,7 @@ pub mod clock;
 pub mod french;
 pub mod jose;
 pub mod jwe;
+mod alloc;
 pub mod jwks_cache;
 pub mod random;
 pub mod request_log;
