@@ -19,13 +19,19 @@ use crate::stats::Samples;
 /// Longest redirect chain followed (the logout chain has four hops).
 const MAX_REDIRECTS: usize = 15;
 
+/// Idle connections kept per program (four programs: ≈ 8 000 descriptors at most, beside
+/// one in use per browser).
+const IDLE_PER_HOST: usize = 2048;
+
 /// The client shared by every browser.
 pub fn shared_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
-        // Enough idle connections for every browser to keep its own to each program.
-        .pool_max_idle_per_host(usize::MAX)
+        // Enough idle connections for 2 048 browsers to keep their own to each program; more
+        // would run a 10 000-browser burst out of file descriptors (idle connections to the
+        // SP pile up while everyone is at the hub), failing connects in the load generator.
+        .pool_max_idle_per_host(IDLE_PER_HOST)
         // The programs close idle keep-alive connections after 5 s (actix's default): reusing
         // one just as it closes fails the request, so forget idle connections well before that.
         .pool_idle_timeout(std::time::Duration::from_secs(3))

@@ -2,7 +2,8 @@
 //! program is killed (SIGKILL) and started again with the same command, in turn the IdP, the DP
 //! and the hub; the hub runs with a keys folder during the first half of the run (a restart keeps
 //! its signing keys) and without one during the second half (every restart brings new keys, which
-//! the SP and the DP must fetch again). Each failed journey is then sorted:
+//! the SP and the DP must fetch again). The DP keeps its keys throughout ([`dp_keys_env`]). Each
+//! failed journey is then sorted:
 //!
 //! - **clear**: it crossed a restart and ended on an error page with its code (the hub's `Y…`
 //!   page, the SP's French error page), or on a refused connection to the program that was down
@@ -35,6 +36,17 @@ pub fn hub_args_with_keys(work_dir: &Path) -> Vec<String> {
         "--keys-dir".into(),
         work_dir.join("hub-keys").to_string_lossy().into_owned(),
     ]
+}
+
+/// The DP keeps its keys in `work_dir/dp-keys` through its restarts, as a data provider whose
+/// keys are registered at the hub must: restarted without them, its data calls fail (the hub
+/// encrypts checktoken answers to the published key it cached) until the hub fetches the new
+/// ones (`BENCHMARKS.md`, "Faults").
+pub fn dp_keys_env(work_dir: &Path) -> String {
+    format!(
+        "FC_DP_KEYS_DIR={}",
+        work_dir.join("dp-keys").to_string_lossy()
+    )
 }
 
 /// When to kill what.

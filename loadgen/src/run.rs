@@ -193,16 +193,17 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(Vec<Person>, Option<Spa
     } else {
         spawn::Set::Journey
     };
-    let hub_args = if config.faults.is_some() {
-        faults::hub_args_with_keys(&config.work_dir)
-    } else {
-        Vec::new()
-    };
+    let mut env = config.spawn_env.clone();
+    let mut hub_args = Vec::new();
+    if config.faults.is_some() {
+        env.push(faults::dp_keys_env(&config.work_dir));
+        hub_args = faults::hub_args_with_keys(&config.work_dir);
+    }
     let spawned = spawn::start(
         bin_dir,
         &generated.users_dir,
         &generated.records,
-        &config.spawn_env,
+        &env,
         &config.work_dir.join("logs"),
         set,
         &hub_args,

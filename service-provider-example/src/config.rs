@@ -137,6 +137,11 @@ pub struct Config {
     #[arg(long, env = "FC_SP_LOGIN_TIMEOUT_SECS", default_value_t = 600)]
     pub login_timeout_secs: u64,
 
+    /// Timeout of every call to the hub and the data provider, in seconds: a slow peer cannot
+    /// hold a page forever.
+    #[arg(long, env = "FC_SP_BACK_CHANNEL_TIMEOUT_SECS", default_value_t = 10)]
+    pub back_channel_timeout_secs: u64,
+
     /// Seconds between two checks of the peers (hub, data provider) reported by `/health`.
     #[arg(long, env = "FC_SP_HEALTH_INTERVAL_SECS", default_value_t = 10)]
     pub health_interval_secs: u64,
@@ -175,6 +180,7 @@ impl Config {
             max_journals: DEFAULT_MAX_JOURNALS,
             journal_megabytes: DEFAULT_JOURNAL_MEGABYTES,
             login_timeout_secs: 600,
+            back_channel_timeout_secs: 10,
             health_interval_secs: 10,
         }
     }

@@ -30,8 +30,6 @@ use crate::{callback, data, health, home, identity, journal, login, logout, opti
 pub const SESSION_COOKIE: &str = "sp_session";
 /// Sessions idle for longer than this are forgotten (and their journals with them).
 const SESSION_IDLE_SECS: i64 = 30 * 60;
-/// Back-channel calls give up after this long, so a slow peer cannot hold a page forever.
-const BACK_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every handler can reach.
 pub struct AppState {
@@ -218,7 +216,10 @@ fn app_state(config: Config, clock: Clock) -> Result<AppState, StartupError> {
     let login_timeout = Duration::from_secs(config.login_timeout_secs.max(1));
     Ok(AppState {
         hub: Hub::new(&config, clock.clone()).map_err(StartupError::Config)?,
-        back_channel: BackChannel::new(BACK_CHANNEL_TIMEOUT, rewrites)?,
+        back_channel: BackChannel::new(
+            Duration::from_secs(config.back_channel_timeout_secs.max(1)),
+            rewrites,
+        )?,
         pages: Pages::new().map_err(StartupError::Templates)?,
         journals: JournalStore::new(journals, clock.clone()),
         pending: PendingLogins::new(login_timeout, config.cookie_secure, clock.clone()),
