@@ -6,8 +6,8 @@
 //! failed journey is then sorted:
 //!
 //! - **clear**: it crossed a restart and ended on an error page with its code (the hub's `Y…`
-//!   page, the SP's French error page), or on a refused connection to the program that was down
-//!   at that moment;
+//!   page, the SP's French error page), or on a refused connection to (or a request dropped by)
+//!   the program that was down at that moment;
 //! - **otherwise**: anything else (an error answer without a page, a timeout, wrong data), or any
 //!   failure of a journey that crossed no restart at all (a failure after recovery).
 //!
@@ -225,12 +225,14 @@ impl FaultsReport {
     }
 }
 
-/// A refused connection to a program that was down when the journey failed.
+/// A refused connection to a program that was down when the journey failed, or a request that
+/// program dropped as it was killed (what a browser shows for a crashed server: nothing the
+/// program could have put on a page).
 fn refused_by_down(error: &JourneyError, f: &Finished, around: &[&Restart]) -> bool {
     let JourneyError::Transport { step, detail } = error else {
         return false;
     };
-    detail == "connect"
+    (detail == "connect" || detail == "request")
         && around.iter().any(|r| {
             step_program(step) == Some(r.program)
                 && f.ended >= r.killed
@@ -306,6 +308,16 @@ mod tests {
             finished(t, 9, 13, Some(status(Some("Y000004")))),
             // Refused by the hub while it was down: clear.
             finished(t, 9, 11, Some(refused("login GET hub /api/v2/authorize"))),
+            // A request the hub dropped as it was killed: clear.
+            finished(
+                t,
+                9,
+                10,
+                Some(JourneyError::Transport {
+                    step: "login GET hub /api/v2/authorize".into(),
+                    detail: "request".into(),
+                }),
+            ),
             // Refused by the SP, which was not down: otherwise.
             finished(t, 9, 11, Some(refused("login GET sp /login"))),
             // An error without a page while crossing: otherwise.
@@ -316,10 +328,10 @@ mod tests {
         ];
         let report = FaultsReport::new(vec![restart], &timeline, t);
         assert_eq!(report.journeys_ok, 2);
-        assert_eq!(report.failed_clear, 2);
+        assert_eq!(report.failed_clear, 3);
         assert_eq!(report.failed_otherwise, 3);
         assert_eq!(report.failed_after_recovery, 1);
-        assert_eq!(report.restarts[0].failed, 4);
+        assert_eq!(report.restarts[0].failed, 5);
         assert_eq!(report.restarts[0].back_ms, Some(2000.0));
         assert_eq!(report.restarts[0].recovered_ms, Some(6000.0));
     }

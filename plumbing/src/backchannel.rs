@@ -230,7 +230,10 @@ impl BackChannelBuilder {
             // A peer that does not answer is found out in 3 s at the default timeouts; a longer
             // timeout (a burst of thousands of journeys, docs/hub.md) also waits longer for a
             // connection that sits in a full listen backlog.
-            .connect_timeout(self.timeout.min(Duration::from_secs(3).max(self.timeout / 4)))
+            .connect_timeout(
+                self.timeout
+                    .min(Duration::from_secs(3).max(self.timeout / 4)),
+            )
             // Peers close idle keep-alive connections after 5 s (actix's default); a request sent
             // on one just as it closes fails, so idle connections are dropped well before that.
             .pool_idle_timeout(Duration::from_secs(3))

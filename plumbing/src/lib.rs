@@ -5,13 +5,13 @@
 //! per-peer JWKS cache that follows key rotation (`docs/keys.md`), random values, the shared
 //! stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
 
+mod alloc;
 pub mod assets;
 pub mod backchannel;
 pub mod clock;
 pub mod french;
 pub mod jose;
 pub mod jwe;
-mod alloc;
 pub mod jwks_cache;
 pub mod random;
 pub mod request_log;
