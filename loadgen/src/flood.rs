@@ -72,7 +72,13 @@ pub async fn run(config: &Config) -> anyhow::Result<FloodReport> {
     let traveller = Browser::new(client.clone());
     let login_page = journey::start_login(&traveller, &sp, &mut samples).await?;
 
-    let url = flood_url(&target, &sp, &login_page)?;
+    // The SP's redirect to the hub, with the SP's real parameters (the login page's own hops
+    // start at the mire).
+    let to_hub = Browser::new(client.clone())
+        .open("flood", sp.join("/login")?, &mut samples)
+        .await
+        .map_err(journey::JourneyError::from)?;
+    let url = flood_url(&target, &sp, &[&to_hub, &login_page])?;
     let watched = spawned.watched();
     let rss = |pid: u32| procstat::read(pid).map_or(0, |r| r.rss_kib);
     let before: Vec<u64> = watched.iter().map(|w| rss(w.pid)).collect();
@@ -156,12 +162,12 @@ pub async fn run(config: &Config) -> anyhow::Result<FloodReport> {
     })
 }
 
-/// The URL flooded for `target`, with real parameters taken from the waiting journey's hops.
-fn flood_url(target: &str, sp: &Url, login_page: &browser::Page) -> anyhow::Result<Url> {
+/// The URL flooded for `target`, with real parameters taken from the hops of `pages`.
+fn flood_url(target: &str, sp: &Url, pages: &[&browser::Page]) -> anyhow::Result<Url> {
     let hop = |path: &str| {
-        login_page
-            .hops
+        pages
             .iter()
+            .flat_map(|page| &page.hops)
             .find(|u| u.path() == path)
             .cloned()
             .with_context(|| format!("the journey did not go through {path}"))

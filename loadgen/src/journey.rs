@@ -77,9 +77,14 @@ impl From<FetchError> for JourneyError {
     }
 }
 
-/// The code an error page shows (hub, SP and IdP pages mark it `id="error-code"`).
+/// The code an error page shows (hub, SP and IdP pages mark it `id="error-code"`), or
+/// `data-error` for the SP's data page that says in French why the data provider did not answer.
 pub fn error_code(body: &str) -> Option<String> {
-    let start = body.find("id=\"error-code\"")?;
+    let Some(start) = body.find("id=\"error-code\"") else {
+        return body
+            .contains("id=\"data-error\"")
+            .then(|| "data-error".to_owned());
+    };
     let open_end = start + body[start..].find('>')? + 1;
     let close = open_end + body[open_end..].find('<')?;
     let code = body[open_end..close].trim();
@@ -251,4 +256,20 @@ pub async fn logout(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_code;
+
+    #[test]
+    fn error_pages_give_their_code_and_the_data_page_its_error() {
+        let hub = r#"<p>Code <span id="error-code">Y190001</span></p>"#;
+        assert_eq!(error_code(hub).as_deref(), Some("Y190001"));
+        let data = r#"<p id="data-error">Le fournisseur de données n'a pas répondu</p>"#;
+        assert_eq!(error_code(data).as_deref(), Some("data-error"));
+        assert_eq!(error_code("<p>Mes données</p>"), None);
+        let empty = r#"<span id="error-code"></span>"#;
+        assert_eq!(error_code(empty), None);
+    }
 }
