@@ -24,13 +24,10 @@ async fn main() -> ExitCode {
         return match loadgen::flood::run(&config).await {
             Ok(report) => {
                 println!("{report}");
-                let survived = report.logged_in_user_survived.is_ok()
-                    && report.waiting_journey_survived.is_ok();
-                if survived {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                }
+                exit_code(
+                    report.logged_in_user_survived.is_ok()
+                        && report.waiting_journey_survived.is_ok(),
+                )
             }
             Err(e) => {
                 eprintln!("loadgen: {e:#}");
@@ -52,19 +49,22 @@ async fn main() -> ExitCode {
             }
             // A run with errors or cross-talk fails, so CI can gate on it; under --faults,
             // failures with a clear page are expected, the others are not.
-            let passed = match &report.faults {
+            exit_code(match &report.faults {
                 Some(faults) => faults.failed_otherwise == 0 && report.cross_talk == 0,
                 None => report.journeys_failed == 0 && report.cross_talk == 0,
-            };
-            if passed {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
+            })
         }
         Err(e) => {
             eprintln!("loadgen: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn exit_code(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
