@@ -240,12 +240,40 @@ mod tests {
         assert_eq!(parsed.journal_megabytes, local.journal_megabytes);
         assert_eq!(parsed.login_timeout_secs, local.login_timeout_secs);
         assert_eq!(parsed.health_interval_secs, local.health_interval_secs);
+        assert_eq!(parsed.back_channel_timeout_secs, 10);
+        assert_eq!(parsed.server, local.server);
         assert_eq!(local.issuer(), "http://localhost:8000/api/v2");
         assert_eq!(local.redirect_uri(), "http://localhost:3000/oidc-callback");
         assert_eq!(
             local.post_logout_redirect_uri(),
             "http://localhost:3000/logout-callback"
         );
+    }
+
+    #[test]
+    fn a_burst_sets_the_server_limits_and_back_channel_timeout_by_flag() {
+        let parsed = Config::try_parse_from([
+            "service-provider-example",
+            "--listen-backlog",
+            "4096",
+            "--workers",
+            "3",
+            "--request-timeout-secs",
+            "60",
+            "--keep-alive-secs",
+            "0",
+            "--max-connections",
+            "3000",
+            "--back-channel-timeout-secs",
+            "60",
+        ])
+        .unwrap();
+        let server = parsed.server.settings();
+        assert_eq!((server.backlog, server.workers), (4096, Some(3)));
+        assert_eq!(server.request_timeout, std::time::Duration::from_secs(60));
+        assert!(server.keep_alive.is_zero());
+        assert_eq!(server.max_connections, 3000);
+        assert_eq!(parsed.back_channel_timeout_secs, 60);
     }
 
     #[test]
