@@ -44,6 +44,8 @@ pub enum CheckTokenEncryption {
     RsaOaep256,
 }
 
+fc_plumbing::server_flags!("FC_DP_");
+
 impl CheckTokenEncryption {
     /// The JWE `alg` answers must carry, if they are encrypted.
     pub fn key_alg(self) -> Option<KeyAlg> {
@@ -140,6 +142,9 @@ pub struct Config {
     /// Log as JSON lines.
     #[arg(long, env = "FC_DP_JSON_LOGS")]
     pub json_logs: bool,
+    /// Backlog, workers, request and keep-alive timeouts of the HTTP server.
+    #[command(flatten)]
+    pub server: ServerFlags,
     /// The clock of every expiry and freshness check; tests move a manual one.
     #[arg(skip)]
     pub clock: Clock,
@@ -167,6 +172,7 @@ impl Config {
             journal_ids: DEFAULT_JOURNAL_IDS,
             admin_token: None,
             json_logs: false,
+            server: ServerFlags::default(),
             clock: Clock::system(),
         }
     }

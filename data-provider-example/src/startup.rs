@@ -83,6 +83,8 @@ impl Application {
 
         let port = listener.local_addr()?.port();
         let data = state.clone();
+        let server_settings = config.server.settings();
+        tracing::info!(server = %server_settings, "HTTP server");
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -93,9 +95,11 @@ impl Application {
                 ))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
-        })
-        .listen(listener)?
-        .run();
+        });
+        let server = server_settings
+            .apply(server, &listener)?
+            .listen(listener)?
+            .run();
         Ok(Self {
             port,
             server,

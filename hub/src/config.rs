@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use fc_plumbing::server::ServerSettings;
 use fc_plumbing::{Clock, Secret, SessionLimits, UrlRewrite};
 
 use crate::domain::Acr;
@@ -108,7 +109,11 @@ pub struct Cli {
     /// Log as JSON lines.
     #[arg(long, env = "FC_HUB_JSON_LOGS")]
     pub json_logs: bool,
+    #[command(flatten)]
+    pub server: ServerFlags,
 }
+
+fc_plumbing::server_flags!("FC_HUB_");
 
 /// The namespace of FranceConnect's keys in Redis when none is configured.
 pub const DEFAULT_NAMESPACE: &str = "fc:franceconnect";
@@ -156,6 +161,8 @@ pub struct Config {
     pub scenario_delay_secs: u64,
     /// Keys and sub secret are the fixtures' (see [`Config::make_deterministic`]).
     pub deterministic: bool,
+    /// Backlog, workers, request and keep-alive timeouts of the HTTP server.
+    pub server: ServerSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,6 +220,7 @@ impl Config {
             admin_registrations: None,
             scenario_delay_secs: crate::admin::DEFAULT_SCENARIO_DELAY_SECS,
             deterministic: false,
+            server: ServerSettings::default(),
         })
     }
 
@@ -298,6 +306,7 @@ impl Config {
             admin_registrations,
             scenario_delay_secs: cli.scenario_delay_secs,
             deterministic: false,
+            server: cli.server.settings(),
         };
         if cli.deterministic {
             config.make_deterministic()?;

@@ -185,6 +185,8 @@ impl Application {
         let health = web::Data::new(health);
         let (secure, idle) = (config.cookie_secure, config.session_idle_secs);
         let (app_platform, app_sessions) = (platform.clone(), sessions.clone());
+        let server_settings = config.server;
+        tracing::info!(server = %server_settings, "HTTP server");
         let server = HttpServer::new(move || {
             // Each worker thread serves this hub only: its error pages carry its name.
             routes::errors::set_product(instance);
@@ -223,9 +225,11 @@ impl Application {
                     }
                 })
                 .configure(|cfg| routes::configure(cfg, instance))
-        })
-        .listen(listener)?
-        .run();
+        });
+        let server = server_settings
+            .apply(server, &listener)?
+            .listen(listener)?
+            .run();
         Ok(Self {
             port,
             server,

@@ -99,10 +99,15 @@ pub struct Config {
     /// Log as JSON lines.
     #[arg(long, env = "FC_IDP_JSON_LOGS")]
     pub json_logs: bool,
+    /// Backlog, workers, request and keep-alive timeouts of the HTTP server.
+    #[command(flatten)]
+    pub server: ServerFlags,
     /// The clock of every expiry (forms, codes, tokens, sessions); tests move a manual one.
     #[arg(skip)]
     pub clock: Clock,
 }
+
+fc_plumbing::server_flags!("FC_IDP_");
 
 impl Config {
     /// The localhost defaults, without reading argv or the environment.
@@ -126,6 +131,7 @@ impl Config {
             id_token_signed_response_alg: Jwa::HS256,
             cookie_secure: false,
             json_logs: false,
+            server: ServerFlags::default(),
             clock: Clock::system(),
         }
     }

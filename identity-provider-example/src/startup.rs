@@ -147,6 +147,8 @@ impl Application {
 
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
+        let server_settings = config.server.settings();
+        tracing::info!(server = %server_settings, "HTTP server");
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(fc_plumbing::session::middleware(
@@ -163,9 +165,11 @@ impl Application {
                 .app_data(state.clone())
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
-        })
-        .listen(listener)?
-        .run();
+        });
+        let server = server_settings
+            .apply(server, &listener)?
+            .listen(listener)?
+            .run();
         Ok(Self {
             port,
             server,

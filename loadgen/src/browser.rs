@@ -19,13 +19,19 @@ use crate::stats::Samples;
 /// Longest redirect chain followed (the logout chain has four hops).
 const MAX_REDIRECTS: usize = 15;
 
+/// Idle connections kept per program (four programs: ≈ 8 000 descriptors at most, beside
+/// one in use per browser).
+const IDLE_PER_HOST: usize = 2048;
+
 /// The client shared by every browser.
 pub fn shared_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
-        // Enough idle connections for every browser to keep its own to each program.
-        .pool_max_idle_per_host(usize::MAX)
+        // Enough idle connections for 2 048 browsers to keep their own to each program; more
+        // would run a 10 000-browser burst out of file descriptors (idle connections to the
+        // SP pile up while everyone is at the hub), failing connects in the load generator.
+        .pool_max_idle_per_host(IDLE_PER_HOST)
         // The programs close idle keep-alive connections after 5 s (actix's default): reusing
         // one just as it closes fails the request, so forget idle connections well before that.
         .pool_idle_timeout(std::time::Duration::from_secs(3))
@@ -158,6 +164,43 @@ impl Browser {
         })
     }
 
+    /// A client's back-channel call (token, userinfo), timed as `"{phase} {label}"`: a form
+    /// POST or a GET, with a bearer token if given, answering JSON.
+    pub async fn json(
+        &self,
+        phase: &str,
+        label: &str,
+        url: Url,
+        form: Option<&[(&str, &str)]>,
+        bearer: Option<&str>,
+        samples: &mut Samples,
+    ) -> Result<serde_json::Value, FetchError> {
+        let step = format!("{phase} {label}");
+        let transport = |e: reqwest::Error| FetchError::Transport {
+            step: step.clone(),
+            detail: transport_kind(&e),
+        };
+        let mut request = match form {
+            Some(fields) => self.client.post(url).form(fields),
+            None => self.client.get(url),
+        };
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let started = Instant::now();
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(transport)?;
+        samples.record(&step, started.elapsed());
+        if status >= 300 {
+            return Err(FetchError::Status { step, status, body });
+        }
+        serde_json::from_str(&body).map_err(|e| FetchError::Transport {
+            step,
+            detail: format!("not JSON: {e}"),
+        })
+    }
+
     /// One request, its body read to the end so the connection goes back to the pool.
     async fn request(
         &self,
@@ -209,7 +252,9 @@ fn transport_kind(e: &reqwest::Error) -> String {
 pub fn step_name(phase: &str, post: bool, url: &Url) -> String {
     let path = url.path();
     let method = if post { "POST" } else { "GET" };
-    let program = if path.starts_with("/api/v2/") {
+    let program = if phase == "idp-flow" {
+        "idp"
+    } else if path.starts_with("/api/v2/") {
         "hub"
     } else if (post && path == "/login") || path == "/authorize" || path == "/session/end" {
         "idp"
@@ -219,6 +264,12 @@ pub fn step_name(phase: &str, post: bool, url: &Url) -> String {
     let path = match path.strip_prefix("/api/v2/interaction/") {
         Some(rest) if rest.ends_with("/consent") => "/api/v2/interaction/{uid}/consent",
         Some(_) => "/api/v2/interaction/{uid}",
+        // node-oidc-provider's interaction and resume paths (--idp-flow).
+        None if path.starts_with("/interaction/") && path.ends_with("/login") => {
+            "/interaction/{uid}/login"
+        }
+        None if path.starts_with("/interaction/") => "/interaction/{uid}",
+        None if path.starts_with("/auth/") => "/auth/{uid}",
         None => path,
     };
     format!("{phase} {method} {program} {path}")

@@ -67,6 +67,33 @@ pub struct Config {
     /// Also write the report as JSON here.
     #[arg(long, env = "LOADGEN_JSON")]
     pub json: Option<PathBuf>,
+    /// Instead of the whole journey, drive a bare OpenID Connect code flow against the identity
+    /// provider of this issuer (authorize → its login form → code → token → userinfo), as the hub
+    /// does; any provider with a login form `id="login-form"` (ours, node-oidc-provider's
+    /// benchmark set-up in loadgen/bench). With --spawn, only our IdP is started.
+    #[arg(long, env = "LOADGEN_IDP_FLOW", value_name = "ISSUER")]
+    pub idp_flow: Option<String>,
+    /// The client of --idp-flow (default: the hub's registration at our IdP).
+    #[arg(long, env = "LOADGEN_IDP_CLIENT_ID", default_value = identity_provider_example::config::DEFAULT_CLIENT_ID)]
+    pub idp_client_id: String,
+    #[arg(long, env = "LOADGEN_IDP_CLIENT_SECRET", default_value = identity_provider_example::config::DEFAULT_CLIENT_SECRET, hide_default_value = true)]
+    pub idp_client_secret: String,
+    #[arg(long, env = "LOADGEN_IDP_REDIRECT_URI", default_value = identity_provider_example::config::DEFAULT_REDIRECT_URI)]
+    pub idp_redirect_uri: String,
+    /// Log in as this person in --idp-flow, `LOGIN:PASSWORD` (default: each browser its own
+    /// test person).
+    #[arg(long, env = "LOADGEN_IDP_PERSON", value_name = "LOGIN:PASSWORD")]
+    pub idp_person: Option<String>,
+    /// Soak test: while journeys run, kill and restart the IdP, the DP and the hub (needs
+    /// --spawn) every this many seconds, in turn; the report classifies the failures and gives
+    /// each restart's recovery time (BENCHMARKS.md, "Faults").
+    #[arg(long, env = "LOADGEN_FAULTS_EVERY_SECS", value_name = "SECS")]
+    pub faults: Option<f64>,
+    /// Flood this program (hub, sp, idp or dp) with cookie-less requests at full speed for
+    /// --duration-secs, while one user stays logged in and one journey waits half-way; both
+    /// must survive (needs --spawn).
+    #[arg(long, env = "LOADGEN_FLOOD", value_name = "PROGRAM")]
+    pub flood: Option<String>,
 }
 
 impl Config {
@@ -90,6 +117,13 @@ impl Config {
             watch: Vec::new(),
             settle_secs: 0.0,
             json: None,
+            idp_flow: None,
+            idp_client_id: identity_provider_example::config::DEFAULT_CLIENT_ID.into(),
+            idp_client_secret: identity_provider_example::config::DEFAULT_CLIENT_SECRET.into(),
+            idp_redirect_uri: identity_provider_example::config::DEFAULT_REDIRECT_URI.into(),
+            idp_person: None,
+            faults: None,
+            flood: None,
         }
     }
 }

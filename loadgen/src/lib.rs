@@ -11,6 +11,9 @@
 
 pub mod browser;
 pub mod config;
+pub mod faults;
+pub mod flood;
+pub mod idp_flow;
 pub mod journey;
 pub mod microbench;
 pub mod people;

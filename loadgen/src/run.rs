@@ -11,11 +11,52 @@ use serde::Serialize;
 use url::Url;
 
 use crate::browser::{Browser, shared_client};
+use crate::faults::{self, FaultsReport};
+use crate::idp_flow::IdpFlow;
+use crate::journey::JourneyError;
 use crate::people::{self, Person};
 use crate::procstat::{self, Reading, Watched};
 use crate::spawn::{self, Spawned, Startup};
 use crate::stats::{ErrorCounts, Samples, StepSummary};
 use crate::{Config, journey};
+
+/// What each browser repeats.
+#[derive(Clone)]
+pub enum Work {
+    /// The README's journey from the SP at this URL.
+    Journey(Url),
+    /// A bare code flow at an identity provider (`--idp-flow`).
+    IdpFlow(Arc<IdpFlow>),
+}
+
+impl Work {
+    fn browser(&self, client: reqwest::Client) -> Browser {
+        match self {
+            Self::Journey(_) => Browser::new(client),
+            Self::IdpFlow(flow) => flow.browser(client),
+        }
+    }
+
+    async fn run(
+        &self,
+        browser: &Browser,
+        person: &Person,
+        samples: &mut Samples,
+    ) -> Result<(), JourneyError> {
+        match self {
+            Self::Journey(sp) => journey::run(browser, sp, person, samples).await,
+            Self::IdpFlow(flow) => flow.run(browser, person, samples).await,
+        }
+    }
+}
+
+/// One journey's span, and its error if it failed (kept for `--faults`).
+#[derive(Debug)]
+pub struct Finished {
+    pub started: Instant,
+    pub ended: Instant,
+    pub error: Option<JourneyError>,
+}
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -32,6 +73,8 @@ pub struct Report {
     pub programs: Vec<ProgramReport>,
     pub startup: Vec<Startup>,
     pub all_ready_ms: Option<f64>,
+    /// `--faults`: restarts, recoveries and the failures sorted by cause.
+    pub faults: Option<FaultsReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,12 +104,13 @@ struct Outcome {
     failed: u64,
     errors: ErrorCounts,
     cross_talk: u64,
+    timeline: Vec<Finished>,
 }
 
 /// Drives `total` journeys (or until `deadline`) over `people.len()` concurrent browsers.
 async fn drive(
     client: &reqwest::Client,
-    sp: &Url,
+    work: &Work,
     people: &[Person],
     total: u64,
     deadline: Instant,
@@ -77,34 +121,43 @@ async fn drive(
     let count = people.len();
     let mut tasks = Vec::with_capacity(count);
     for (i, person) in people.iter().enumerate() {
-        let (client, sp, person, budget) =
-            (client.clone(), sp.clone(), person.clone(), budget.clone());
+        let (client, work, person, budget) =
+            (client.clone(), work.clone(), person.clone(), budget.clone());
         let delay = ramp.mul_f64(i as f64 / count.max(1) as f64);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let mut browser = Browser::new(client);
+            let mut browser = work.browser(client);
             let mut out = Outcome::default();
             while budget.fetch_add(1, Ordering::Relaxed) < total && Instant::now() < deadline {
                 if new_jar_per_journey {
                     browser.clear_cookies();
                 }
                 let started = Instant::now();
-                match journey::run(&browser, &sp, &person, &mut out.samples).await {
+                let result = work.run(&browser, &person, &mut out.samples).await;
+                let ended = Instant::now();
+                let error = match result {
                     Ok(()) => {
                         out.ok += 1;
-                        let micros = started.elapsed().as_micros();
+                        let micros = (ended - started).as_micros();
                         out.journeys.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                        None
                     }
                     Err(e) => {
                         out.failed += 1;
-                        if matches!(e, journey::JourneyError::CrossTalk { .. }) {
+                        if matches!(e, JourneyError::CrossTalk { .. }) {
                             out.cross_talk += 1;
                         }
                         out.errors.add(e.kind(), e.to_string());
                         // Whatever state the programs kept for this browser, start afresh.
                         browser.clear_cookies();
+                        Some(e)
                     }
-                }
+                };
+                out.timeline.push(Finished {
+                    started,
+                    ended,
+                    error,
+                });
             }
             out
         }));
@@ -118,12 +171,14 @@ async fn drive(
         all.failed += out.failed;
         all.errors.merge(out.errors);
         all.cross_talk += out.cross_talk;
+        all.timeline.extend(out.timeline);
     }
     Ok(all)
 }
 
-/// The people to use, and the programs if `--spawn` starts them.
-async fn prepare(config: &Config) -> anyhow::Result<(Vec<Person>, Option<Spawned>)> {
+/// The people to use, and the programs if `--spawn` starts them (the IdP alone for
+/// `--idp-flow`; the hub with a keys folder for `--faults`, which restarts it).
+pub async fn prepare(config: &Config) -> anyhow::Result<(Vec<Person>, Option<Spawned>)> {
     if config.spawn.is_none() && config.generate.is_none() {
         let people = people::from_files(&config.users_dir, &config.records)?;
         return Ok((people, None));
@@ -133,12 +188,25 @@ async fn prepare(config: &Config) -> anyhow::Result<(Vec<Person>, Option<Spawned
     let Some(bin_dir) = &config.spawn else {
         return Ok((generated.people, None));
     };
+    let set = if config.idp_flow.is_some() {
+        spawn::Set::IdpOnly
+    } else {
+        spawn::Set::Journey
+    };
+    let mut env = config.spawn_env.clone();
+    let mut hub_args = Vec::new();
+    if config.faults.is_some() {
+        env.push(faults::dp_keys_env(&config.work_dir));
+        hub_args = faults::hub_args_with_keys(&config.work_dir);
+    }
     let spawned = spawn::start(
         bin_dir,
         &generated.users_dir,
         &generated.records,
-        &config.spawn_env,
+        &env,
         &config.work_dir.join("logs"),
+        set,
+        &hub_args,
     )
     .await?;
     Ok((generated.people, Some(spawned)))
@@ -158,7 +226,11 @@ pub fn generate_only(config: &Config) -> anyhow::Result<String> {
 
 pub async fn run(config: &Config) -> anyhow::Result<Report> {
     let sp = Url::parse(&config.sp_url).context("--sp-url")?;
-    let (people, spawned) = prepare(config).await?;
+    anyhow::ensure!(
+        config.faults.is_none() || config.spawn.is_some(),
+        "--faults restarts the programs it started: it needs --spawn"
+    );
+    let (people, mut spawned) = prepare(config).await?;
     anyhow::ensure!(
         people.len() >= config.browsers,
         "{} browsers need as many test people, {} found with a DP record (use --generate)",
@@ -177,12 +249,16 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         pid: std::process::id(),
     });
     let client = shared_client(Duration::from_secs(config.timeout_secs))?;
+    let work = match &config.idp_flow {
+        Some(issuer) => Work::IdpFlow(Arc::new(IdpFlow::discover(&client, issuer, config).await?)),
+        None => Work::Journey(sp),
+    };
     let far = Instant::now() + Duration::from_secs(3600);
     let ramp = Duration::from_millis(config.ramp_ms);
     if config.warmup > 0 {
         drive(
             &client,
-            &sp,
+            &work,
             people,
             config.warmup,
             far,
@@ -212,16 +288,24 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
     };
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(config.duration_secs.max(0.0));
-    let mut outcome = drive(
+    let driving = drive(
         &client,
-        &sp,
+        &work,
         people,
         config.journeys,
         deadline,
         ramp,
         config.new_jar_per_journey,
-    )
-    .await?;
+    );
+    let (mut outcome, restarts) = match (config.faults, spawned.as_mut()) {
+        (Some(every), Some(programs)) => {
+            let schedule = faults::Schedule::new(every, config.duration_secs, &config.work_dir);
+            let (outcome, restarts) = tokio::join!(driving, schedule.run(programs, deadline));
+            (outcome?, Some(restarts?))
+        }
+        _ => (driving.await?, None),
+    };
+    let faults = restarts.map(|r| FaultsReport::new(r, &outcome.timeline, started));
     let elapsed = started.elapsed().as_secs_f64();
     sampling.store(false, Ordering::Relaxed);
     let run_max = sampler.await?;
@@ -276,6 +360,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             .map(|s| s.startup.clone())
             .unwrap_or_default(),
         all_ready_ms: spawned.as_ref().map(|s| s.all_ready_ms),
+        faults,
     })
 }
 
@@ -341,6 +426,9 @@ impl std::fmt::Display for Report {
                     settled
                 )?;
             }
+        }
+        if let Some(faults) = &self.faults {
+            write!(f, "\n{faults}")?;
         }
         if self.errors.by_kind.is_empty() {
             writeln!(f, "\nerrors: none")?;

@@ -1,8 +1,9 @@
-//! `--spawn`: starts the four release programs as separate processes (so CPU and RSS are per
+//! `--spawn`: starts the release programs as separate processes (so CPU and RSS are per
 //! program), on their default ports, the IdP and DP reading the generated people; measures the
-//! time from process start until each answers HTTP; stops them (by PID) when dropped.
+//! time from process start until each answers HTTP; stops them (by PID) when dropped. A program
+//! can be killed and started again with the same command (`--faults`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,16 +12,78 @@ use serde::Serialize;
 
 use crate::procstat::Watched;
 
+/// How long a program may take to answer its first request.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
 /// A started program: killed and reaped on drop, so an early error leaves nothing running.
 pub struct Program {
     pub name: &'static str,
-    child: Child,
+    bin: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    /// A URL that answers once the program serves.
+    pub probe: String,
+    child: Option<Child>,
 }
 
 impl Drop for Program {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
+    }
+}
+
+impl Program {
+    /// Starts the program (its output appended to its log).
+    pub fn launch(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .with_context(|| format!("cannot open {}", self.log.display()))?;
+        let child = Command::new(&self.bin)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.bin.display()))?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Kills the process (SIGKILL: a crash, not a clean stop) and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The arguments of the next [`Program::launch`].
+    pub fn set_args(&mut self, args: Vec<String>) {
+        self.args = args;
+    }
+
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
+    /// Polls the probe every 2 ms until the first HTTP answer, whatever its status.
+    pub async fn wait_ready(&self, client: &reqwest::Client) -> Option<Duration> {
+        let started = Instant::now();
+        while started.elapsed() < READY_WITHIN {
+            if client.get(&self.probe).send().await.is_ok() {
+                return Some(started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        None
     }
 }
 
@@ -42,73 +105,104 @@ impl Spawned {
     pub fn watched(&self) -> Vec<Watched> {
         self.programs
             .iter()
-            .map(|p| Watched {
-                name: p.name.to_owned(),
-                pid: p.child.id(),
+            .filter_map(|p| {
+                Some(Watched {
+                    name: p.name.to_owned(),
+                    pid: p.pid()?,
+                })
             })
             .collect()
     }
+
+    pub fn program_mut(&mut self, name: &str) -> Option<&mut Program> {
+        self.programs.iter_mut().find(|p| p.name == name)
+    }
 }
 
-/// Starts hub, IdP, DP and SP from `bin_dir` and waits until all four answer (at most 30 s).
+/// Which programs `--spawn` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    /// Hub, IdP, DP and SP: the whole journey.
+    Journey,
+    /// The IdP alone (`--idp-flow`).
+    IdpOnly,
+}
+
+/// A client for readiness probes.
+pub fn probe_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .pool_max_idle_per_host(0)
+        .build()
+}
+
+/// Starts the programs of `set` from `bin_dir` (the hub with `hub_args`) and waits until all
+/// answer (at most 30 s each).
 pub async fn start(
     bin_dir: &Path,
     users_dir: &Path,
     records: &Path,
     env: &[String],
     logs: &Path,
+    set: Set,
+    hub_args: &[String],
 ) -> anyhow::Result<Spawned> {
     std::fs::create_dir_all(logs).with_context(|| format!("cannot create {}", logs.display()))?;
     let users = users_dir.to_string_lossy().into_owned();
     let records = records.to_string_lossy().into_owned();
-    let specs: [(&'static str, Vec<&str>, &str); 4] = [
+    let mut specs: Vec<(&'static str, Vec<String>, &str)> = vec![
         (
             "hub",
-            vec![],
+            hub_args.to_vec(),
             "http://127.0.0.1:8000/api/v2/.well-known/openid-configuration",
         ),
         (
             "identity-provider-example",
-            vec!["--users-dir", &users],
+            vec!["--users-dir".into(), users],
             "http://127.0.0.1:8001/",
         ),
         (
             "data-provider-example",
-            vec!["--records", &records],
+            vec!["--records".into(), records],
             "http://127.0.0.1:8002/",
         ),
         ("service-provider-example", vec![], "http://127.0.0.1:3000/"),
     ];
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(1))
-        .build()?;
+    if set == Set::IdpOnly {
+        specs.retain(|(name, _, _)| *name == "identity-provider-example");
+    }
+    let env = env
+        .iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .with_context(|| format!("--spawn-env {pair}: expected KEY=VALUE"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let client = probe_client()?;
     let first = Instant::now();
     let mut programs = Vec::new();
     let mut waits = Vec::new();
     for (name, args, probe) in specs {
-        let log = std::fs::File::create(logs.join(format!("{name}.log")))?;
-        let mut command = Command::new(bin_dir.join(name));
-        command
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        for pair in env {
-            let (k, v) = pair
-                .split_once('=')
-                .with_context(|| format!("--spawn-env {pair}: expected KEY=VALUE"))?;
-            command.env(k, v);
-        }
+        let log = logs.join(format!("{name}.log"));
+        // A fresh log per run; restarts append to it.
+        std::fs::File::create(&log)?;
+        let mut program = Program {
+            name,
+            bin: bin_dir.join(name),
+            args,
+            env: env.clone(),
+            log,
+            probe: probe.to_owned(),
+            child: None,
+        };
         let started = Instant::now();
-        let child = command
-            .spawn()
-            .with_context(|| format!("cannot start {}", bin_dir.join(name).display()))?;
-        programs.push(Program { name, child });
+        program.launch()?;
         let client = client.clone();
-        let probe = probe.to_owned();
+        let probe = program.probe.clone();
+        programs.push(program);
         waits.push(tokio::spawn(async move {
-            // Poll until the first HTTP answer, whatever its status: the program is serving.
-            while started.elapsed() < Duration::from_secs(30) {
+            while started.elapsed() < READY_WITHIN {
                 if client.get(&probe).send().await.is_ok() {
                     return Some((started.elapsed(), first.elapsed()));
                 }

@@ -227,7 +227,13 @@ impl BackChannelBuilder {
             .use_preconfigured_tls(tls_config(&ca_files)?)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(3)))
+            // A peer that does not answer is found out in 3 s at the default timeouts; a longer
+            // timeout (a burst of thousands of journeys, docs/hub.md) also waits longer for a
+            // connection that sits in a full listen backlog.
+            .connect_timeout(
+                self.timeout
+                    .min(Duration::from_secs(3).max(self.timeout / 4)),
+            )
             // Peers close idle keep-alive connections after 5 s (actix's default); a request sent
             // on one just as it closes fails, so idle connections are dropped well before that.
             .pool_idle_timeout(Duration::from_secs(3))

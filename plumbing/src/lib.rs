@@ -5,6 +5,7 @@
 //! per-peer JWKS cache that follows key rotation (`docs/keys.md`), random values, the shared
 //! stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
 
+mod alloc;
 pub mod assets;
 pub mod backchannel;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod jwks_cache;
 pub mod random;
 pub mod request_log;
 pub mod secret;
+pub mod server;
 pub mod session;
 pub mod telemetry;
 #[cfg(feature = "testing")]

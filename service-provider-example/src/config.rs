@@ -228,6 +228,9 @@ pub struct Config {
     /// Log as JSON lines.
     #[arg(long, env = "FC_SP_JSON_LOGS", default_value_t = false)]
     pub json_logs: bool,
+    /// Backlog, workers, request and keep-alive timeouts of the HTTP server.
+    #[command(flatten)]
+    pub server: ServerFlags,
 
     /// Sessions of logged-in users kept in memory at most (the least recently used goes first).
     /// A login in progress costs no session: it travels in an encrypted cookie.
@@ -250,10 +253,17 @@ pub struct Config {
     #[arg(long, env = "FC_SP_LOGIN_TIMEOUT_SECS", default_value_t = 600)]
     pub login_timeout_secs: u64,
 
+    /// Timeout of every call to the hub and the data provider, in seconds: a slow peer cannot
+    /// hold a page forever.
+    #[arg(long, env = "FC_SP_BACK_CHANNEL_TIMEOUT_SECS", default_value_t = 10)]
+    pub back_channel_timeout_secs: u64,
+
     /// Seconds between two checks of the peers (hub, data provider) reported by `/health`.
     #[arg(long, env = "FC_SP_HEALTH_INTERVAL_SECS", default_value_t = 10)]
     pub health_interval_secs: u64,
 }
+
+fc_plumbing::server_flags!("FC_SP_");
 
 impl Default for Config {
     fn default() -> Self {
@@ -288,11 +298,13 @@ impl Config {
             data_scopes: DEFAULT_DATA_SCOPES.into(),
             cookie_secure: false,
             json_logs: false,
+            server: ServerFlags::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             session_megabytes: DEFAULT_SESSION_MEGABYTES,
             max_journals: DEFAULT_MAX_JOURNALS,
             journal_megabytes: DEFAULT_JOURNAL_MEGABYTES,
             login_timeout_secs: 600,
+            back_channel_timeout_secs: 10,
             health_interval_secs: 10,
         }
     }
@@ -396,12 +408,40 @@ mod tests {
         let fc = local.hub_settings(Platform::FranceConnect);
         assert_eq!(fc.issuer(), local.issuer());
         assert_eq!(fc.id_token_encryption, None);
+        assert_eq!(parsed.back_channel_timeout_secs, 10);
+        assert_eq!(parsed.server, local.server);
         assert_eq!(local.issuer(), "http://localhost:8000/api/v2");
         assert_eq!(local.redirect_uri(), "http://localhost:3000/oidc-callback");
         assert_eq!(
             local.post_logout_redirect_uri(),
             "http://localhost:3000/logout-callback"
         );
+    }
+
+    #[test]
+    fn a_burst_sets_the_server_limits_and_back_channel_timeout_by_flag() {
+        let parsed = Config::try_parse_from([
+            "service-provider-example",
+            "--listen-backlog",
+            "4096",
+            "--workers",
+            "3",
+            "--request-timeout-secs",
+            "60",
+            "--keep-alive-secs",
+            "0",
+            "--max-connections",
+            "3000",
+            "--back-channel-timeout-secs",
+            "60",
+        ])
+        .unwrap();
+        let server = parsed.server.settings();
+        assert_eq!((server.backlog, server.workers), (4096, Some(3)));
+        assert_eq!(server.request_timeout, std::time::Duration::from_secs(60));
+        assert!(server.keep_alive.is_zero());
+        assert_eq!(server.max_connections, 3000);
+        assert_eq!(parsed.back_channel_timeout_secs, 60);
     }
 
     #[test]

@@ -33,8 +33,6 @@ use crate::{
 pub const SESSION_COOKIE: &str = "sp_session";
 /// Sessions idle for longer than this are forgotten (and their journals with them).
 const SESSION_IDLE_SECS: i64 = 30 * 60;
-/// Back-channel calls give up after this long, so a slow peer cannot hold a page forever.
-const BACK_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every handler can reach.
 pub struct AppState {
@@ -113,6 +111,8 @@ impl Application {
         // One key for every worker: a key generated inside the factory would differ per worker.
         let key = Key::generate();
         let (app_data, store) = (state.clone(), sessions.clone());
+        let server_settings = state.config.server.settings();
+        tracing::info!(server = %server_settings, "HTTP server");
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(journal::record))
@@ -131,9 +131,11 @@ impl Application {
                     SpError::BadRequest("paramètres de l'adresse illisibles".into()).into()
                 }))
                 .configure(routes)
-        })
-        .listen(listener)?
-        .run();
+        });
+        let server = server_settings
+            .apply(server, &listener)?
+            .listen(listener)?
+            .run();
         Ok(Application {
             port,
             server,
@@ -226,7 +228,10 @@ fn app_state(config: Config, clock: Clock) -> Result<AppState, StartupError> {
     let idle = Duration::from_secs(SESSION_IDLE_SECS.unsigned_abs());
     let journals = JournalLimits::with_caps(config.max_journals, config.journal_megabytes, idle);
     let login_timeout = Duration::from_secs(config.login_timeout_secs.max(1));
-    let back_channel = BackChannel::new(BACK_CHANNEL_TIMEOUT, rewrites)?;
+    let back_channel = BackChannel::new(
+        Duration::from_secs(config.back_channel_timeout_secs.max(1)),
+        rewrites,
+    )?;
     let own_keys = keys::own_keys(&config).map_err(StartupError::Config)?;
     Ok(AppState {
         hubs: Hubs::new(&config, &back_channel, &own_keys, &clock).map_err(StartupError::Config)?,
