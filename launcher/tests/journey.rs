@@ -2,8 +2,8 @@
 //! sockets, with a cookie-keeping client that follows forms and redirects the way a browser does
 //! and checks every hop: login, identity, data with consent (the DP decrypting the hub's answer),
 //! journal, logout, and a new login that shows the mire again. Then FranceConnect+, through the
-//! hub directly with a test client that registered encryption keys: the example SP cannot log in
-//! through FranceConnect+ yet (`docs/franceconnect-plus.md`).
+//! hub directly with a test client that registered encryption keys (`docs/franceconnect-plus.md`);
+//! the example SP's own FranceConnect+ login is walked in `restart.rs` and the browser suite.
 
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
