@@ -203,3 +203,41 @@ async fn what_a_client_writes_in_a_callback_is_bounded() {
     );
     assert!(journal.contains("(tronqué)"));
 }
+
+/// "Tester mon service" names this demo's own URLs for the hub's control API and lists every
+/// scenario the hub can play (`docs/admin.md`), each with what a correct service must do.
+#[tokio::test]
+async fn the_test_bench_page_names_the_control_api_and_every_scenario() {
+    let app = spawn_app().await;
+
+    let page = app.get("/tester").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<h1>Tester mon service</h1>"));
+    assert_eq!(
+        element_text(&page.body, "sp-endpoint"),
+        format!("{}/admin/api/service-providers/{{client_id}}", app.hub.url)
+    );
+    let text = fc_plumbing::testing::unescape(&page.body);
+    assert!(text.contains(&app.plus.url), "FranceConnect+ is named");
+    for scenario in [
+        "id_token_wrong_iss",
+        "id_token_wrong_aud",
+        "id_token_bad_signature",
+        "id_token_unknown_kid",
+        "id_token_alg_none",
+        "id_token_wrong_nonce",
+        "id_token_expired",
+        "id_token_missing_claim",
+        "userinfo_other_sub",
+        "userinfo_bad_signature",
+        "token_500",
+        "token_slow",
+        "token_invalid_json",
+        "userinfo_500",
+        "callback_wrong_state",
+        "callback_error_access_denied",
+        "jwks_rotated",
+    ] {
+        assert!(text.contains(scenario), "{scenario} is listed");
+    }
+}
