@@ -83,12 +83,14 @@ impl Schedule {
         let client = spawn::probe_client()?;
         let started = Instant::now();
         let mut restarts = Vec::new();
+        // One kill every `every` on a fixed schedule (a late tick fires at once, as `next` expects).
+        let mut schedule = tokio::time::interval_at((started + self.every).into(), self.every);
         let mut next = started + self.every;
         for i in 0.. {
             if next + self.every / 2 > deadline {
                 break;
             }
-            tokio::time::sleep_until(next.into()).await;
+            schedule.tick().await;
             let target = TARGETS[i % TARGETS.len()];
             let Some(program) = spawned.program_mut(target) else {
                 anyhow::bail!("--faults: {target} was not spawned");

@@ -88,11 +88,13 @@ pub async fn run(config: &Config) -> anyhow::Result<FloodReport> {
         let (watched, flooding) = (watched.clone(), flooding.clone());
         tokio::spawn(async move {
             let mut max = vec![0u64; watched.len()];
+            // A fixed sampling rate (ticks do not drift with the time a sample takes).
+            let mut every = tokio::time::interval(Duration::from_millis(100));
             while flooding.load(Ordering::Relaxed) {
+                every.tick().await;
                 for (m, w) in max.iter_mut().zip(&watched) {
                     *m = (*m).max(rss(w.pid));
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             max
         })
