@@ -55,6 +55,23 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Every program on a free port the system picks: what tests and the load generator use, so
+    /// runs never collide with a demo already running on the usual ports.
+    pub fn on_free_ports() -> Self {
+        Self {
+            ports: Ports {
+                hub: 0,
+                hub_plus: 0,
+                sp: 0,
+                idp: 0,
+                dp: 0,
+            },
+            ..Self::default()
+        }
+    }
+}
+
 /// The running programs.
 pub struct Demo {
     pub hub_url: String,

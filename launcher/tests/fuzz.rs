@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use fc_demo::{Options, Ports, launch};
+use fc_demo::{Options, launch};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -203,16 +203,7 @@ async fn thousands_of_hostile_requests_give_no_panic_and_no_5xx() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3000);
     println!("fuzz seed {seed} ({total} requests): FC_FUZZ_SEED={seed} replays it");
-    let options = Options {
-        ports: Ports {
-            hub: 0,
-            hub_plus: 0,
-            sp: 0,
-            idp: 0,
-            dp: 0,
-        },
-        ..Options::default()
-    };
+    let options = Options::on_free_ports();
     let demo = launch(&options).await.expect("the four programs start");
     let targets = [
         (demo.hub_url.clone(), HUB),

@@ -8,7 +8,7 @@
 // Helper functions of an integration-test binary are not covered by clippy's test exemption.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use fc_demo::{Options, Ports, launch};
+use fc_demo::{Options, launch};
 use fc_plumbing::testing::{Browser, Page, set};
 
 struct Urls {
@@ -17,20 +17,6 @@ struct Urls {
     sp: String,
     idp: String,
     dp: String,
-}
-
-/// The demo on free ports.
-fn any_ports() -> Options {
-    Options {
-        ports: Ports {
-            hub: 0,
-            hub_plus: 0,
-            sp: 0,
-            idp: 0,
-            dp: 0,
-        },
-        ..Options::default()
-    }
 }
 
 async fn start() -> (Urls, Vec<actix_web::dev::ServerHandle>) {
@@ -43,7 +29,9 @@ async fn start_with_plus() -> (
     actix_web::web::Data<hub::platform::Platform>,
     Vec<actix_web::dev::ServerHandle>,
 ) {
-    let demo = launch(&any_ports()).await.expect("the programs start");
+    let demo = launch(&Options::on_free_ports())
+        .await
+        .expect("the programs start");
     let urls = Urls {
         hub: demo.hub_url.clone(),
         hub_plus: demo.hub_plus_url.clone(),
@@ -287,7 +275,7 @@ async fn two_browsers_get_their_own_identity() {
 /// or with the one given.
 #[tokio::test]
 async fn the_hub_control_api_is_on_with_a_generated_or_given_token() {
-    let options = any_ports();
+    let options = Options::on_free_ports();
     let (first, second) = (
         launch(&options).await.unwrap(),
         launch(&options).await.unwrap(),

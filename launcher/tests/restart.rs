@@ -12,24 +12,15 @@ use std::collections::BTreeSet;
 use std::net::TcpListener;
 
 use actix_web::dev::ServerHandle;
-use fc_demo::{Demo, Options, Ports, launch};
+use fc_demo::{Demo, Options, launch};
 use fc_plumbing::testing::{Browser, Page, set};
 use serde_json::Value;
 
 /// The demo on free ports.
 async fn start() -> Demo {
-    launch(&Options {
-        ports: Ports {
-            hub: 0,
-            hub_plus: 0,
-            sp: 0,
-            idp: 0,
-            dp: 0,
-        },
-        ..Options::default()
-    })
-    .await
-    .expect("the programs start")
+    launch(&Options::on_free_ports())
+        .await
+        .expect("the programs start")
 }
 
 /// The `kid`s the hub at `url` publishes.

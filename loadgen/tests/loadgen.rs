@@ -4,21 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use fc_demo::{Options, Ports, launch};
+use fc_demo::{Options, launch};
 use loadgen::Config;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_browsers_complete_their_journeys_without_errors_or_cross_talk() {
-    let options = Options {
-        ports: Ports {
-            hub: 0,
-            hub_plus: 0,
-            sp: 0,
-            idp: 0,
-            dp: 0,
-        },
-        ..Options::default()
-    };
+    let options = Options::on_free_ports();
     let demo = launch(&options).await.expect("the four programs start");
     let sp_url = demo.sp_url.clone();
     let handles = demo.spawn();

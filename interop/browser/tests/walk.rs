@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use fc_demo::{Options, Ports, launch};
+use fc_demo::{Options, launch};
 use fc_interop_browser::{Person, Walker};
 
 const CLIENT_ID: &str = "6925fb8143c76eded44d32b40c0cb1006065f7f003de52712b78985704f39950";
@@ -21,16 +21,7 @@ fn query(url: &url::Url, name: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_then_a_logout_end_on_the_client_urls() {
-    let options = Options {
-        ports: Ports {
-            hub: 0,
-            hub_plus: 0,
-            sp: 0,
-            idp: 0,
-            dp: 0,
-        },
-        ..Options::default()
-    };
+    let options = Options::on_free_ports();
     let demo = launch(&options).await.unwrap();
     let (hub, sp) = (demo.hub_url.clone(), demo.sp_url.clone());
     let _handles = demo.spawn();
