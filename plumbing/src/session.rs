@@ -193,7 +193,8 @@ impl SessionStore for MemorySessionStore {
         session_key: &SessionKey,
         _ttl: &actix_web::cookie::time::Duration,
     ) -> Result<(), anyhow::Error> {
-        self.active.touch(&session_key.as_ref().to_owned());
+        self.active
+            .touch_with(&session_key.as_ref().to_owned(), |_| ());
         Ok(())
     }
 

@@ -160,6 +160,12 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
     /// The live value under `key`, whose lifetime starts again (idle expiry) and which becomes
     /// the most recently used.
     pub fn touch(&self, key: &K) -> Option<V> {
+        self.touch_with(key, V::clone)
+    }
+
+    /// Like [`TtlMap::touch`], handing the value to `read` under the lock instead of cloning it:
+    /// keeping a large value alive (a journal of exchanges) must not cost a copy of it.
+    pub fn touch_with<R>(&self, key: &K, read: impl FnOnce(&V) -> R) -> Option<R> {
         let now = self.clock.now_millis();
         let ttl = self.ttl_millis();
         let mut inner = self.lock();
@@ -170,7 +176,7 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         let entry = inner.entries.get_mut(key)?;
         let old = std::mem::replace(&mut entry.tick, tick);
         entry.expires_at = now.saturating_add(ttl);
-        let value = entry.value.clone();
+        let value = read(&entry.value);
         inner.order.remove(&old);
         inner.order.insert(tick, key.clone());
         Some(value)
@@ -368,6 +374,33 @@ mod tests {
         assert_eq!(m.get(&s("used")), Some(s("2")));
         hand.advance_secs(59);
         assert_eq!(m.get(&s("used")), None);
+    }
+
+    /// A value that counts its copies.
+    struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Clone for Counted {
+        fn clone(&self) -> Self {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Self(self.0.clone())
+        }
+    }
+
+    #[test]
+    fn touch_with_restarts_the_lifetime_without_copying_the_value() {
+        let (clock, hand) = Clock::manual();
+        let limits = Limits::new(10, 1 << 20, Duration::from_secs(60));
+        let m = TtlMap::new(limits, |_: &String, _: &Counted| 1, clock);
+        let copies = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        m.insert(s("journal"), Counted(copies.clone())).unwrap();
+        hand.advance_secs(59);
+        assert_eq!(m.touch_with(&s("journal"), |_| "seen"), Some("seen"));
+        assert_eq!(m.touch_with(&s("absent"), |_| "seen"), None);
+        hand.advance_secs(59);
+        assert!(m.touch_with(&s("journal"), |_| ()).is_some(), "alive again");
+        assert_eq!(copies.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(m.touch(&s("journal")).is_some());
+        assert_eq!(copies.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

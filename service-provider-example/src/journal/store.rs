@@ -99,14 +99,14 @@ impl JournalStore {
     pub fn append(&self, id: &str, established: bool, exchanges: Vec<Exchange>) {
         let exchanges: Vec<Exchange> = exchanges.into_iter().map(Exchange::masked).collect();
         let key = id.to_owned();
-        if self.established.touch(&key).is_some() {
+        if self.established.touch_with(&key, |_| ()).is_some() {
             let cap = cap(&self.established);
             self.established.update(&key, |e| e.extend(exchanges, cap));
         } else if established {
             let mut entries = self.fresh.remove(&key).unwrap_or_default();
             entries.extend(exchanges, cap(&self.established));
             store(&self.established, key, entries);
-        } else if self.fresh.touch(&key).is_some() {
+        } else if self.fresh.touch_with(&key, |_| ()).is_some() {
             let cap = cap(&self.fresh);
             self.fresh.update(&key, |e| e.extend(exchanges, cap));
         } else {
