@@ -490,12 +490,11 @@ fn looks_like_jws(text: &str) -> bool {
 struct Randomness {
     cek: Zeroizing<[u8; CEK_LEN]>,
     iv: [u8; IV_LEN],
-    ephemeral: p256::SecretKey,
+    ephemeral: Ephemeral,
 }
 
 impl Randomness {
     fn fresh() -> Self {
-        use p256::elliptic_curve::Generate;
         let mut cek = Zeroizing::new([0u8; CEK_LEN]);
         let mut iv = [0u8; IV_LEN];
         rand::rngs::OsRng.fill_bytes(cek.as_mut());
@@ -503,7 +502,53 @@ impl Randomness {
         Self {
             cek,
             iv,
-            ephemeral: p256::SecretKey::generate(),
+            ephemeral: Ephemeral::Fresh,
+        }
+    }
+}
+
+/// The sender's ephemeral ECDH-ES key. A fresh one comes from `ring`, whose P-256 is an order of
+/// magnitude faster than the pure-Rust `p256` (the hub encrypts every checktoken answer to a DP
+/// that registered keys, and on FranceConnect+ every ID token and userinfo answer: BENCHMARKS.md,
+/// "Profiles"). `ring` cannot take a given private key, so the RFC vector tests fix theirs
+/// through `p256`.
+enum Ephemeral {
+    Fresh,
+    #[cfg(test)]
+    Fixed(p256::SecretKey),
+}
+
+impl Ephemeral {
+    /// The key agreement with `recipient`: `derive` runs on the shared secret Z; also returns
+    /// the ephemeral public key as the `epk` JWK.
+    fn agree<R>(
+        self,
+        recipient: &p256::PublicKey,
+        derive: impl FnOnce(&[u8]) -> R,
+    ) -> Result<(R, Value), JweError> {
+        match self {
+            Self::Fresh => {
+                use ring::agreement;
+                let failed = |_| JweError::Encryption("ECDH-ES key agreement failed".into());
+                let rng = ring::rand::SystemRandom::new();
+                let private = agreement::EphemeralPrivateKey::generate(&agreement::ECDH_P256, &rng)
+                    .map_err(failed)?;
+                let public = private.compute_public_key().map_err(failed)?;
+                // Uncompressed SEC1: 0x04 || x || y, 32 bytes each.
+                let (x, y) = public.as_ref()[1..].split_at(32);
+                let epk = json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)});
+                let peer = recipient.to_sec1_point(false);
+                let peer =
+                    agreement::UnparsedPublicKey::new(&agreement::ECDH_P256, peer.as_bytes());
+                let derived = agreement::agree_ephemeral(private, &peer, derive).map_err(failed)?;
+                Ok((derived, epk))
+            }
+            #[cfg(test)]
+            Self::Fixed(secret) => {
+                let shared = secret.diffie_hellman(recipient);
+                let epk = ec_public_jwk(&secret.public_key());
+                Ok((derive(shared.raw_secret_bytes()), epk))
+            }
         }
     }
 }
@@ -518,12 +563,10 @@ fn seal(
 ) -> Result<String, JweError> {
     let (cek, encrypted_key) = match (&recipient.key, alg) {
         (PublicKey::Ec(public), KeyAlg::EcdhEs) => {
-            let shared = randomness.ephemeral.diffie_hellman(public);
-            header.insert(
-                "epk".into(),
-                ec_public_jwk(&randomness.ephemeral.public_key()),
-            );
-            let derived = concat_kdf(shared.raw_secret_bytes(), enc.as_str(), b"", b"", CEK_LEN);
+            let (derived, epk) = randomness
+                .ephemeral
+                .agree(public, |z| concat_kdf(z, enc.as_str(), b"", b"", CEK_LEN))?;
+            header.insert("epk".into(), epk);
             let mut cek = Zeroizing::new([0u8; CEK_LEN]);
             cek.copy_from_slice(&derived);
             (cek, Vec::new())
@@ -1292,11 +1335,10 @@ mod tests {
         let mut header = Map::new();
         header.insert("alg".into(), json!("RSA-OAEP"));
         header.insert("enc".into(), json!("A256GCM"));
-        use p256::elliptic_curve::Generate;
         let randomness = Randomness {
             cek: Zeroizing::new(A1_CEK),
             iv: A1_IV,
-            ephemeral: p256::SecretKey::generate(),
+            ephemeral: Ephemeral::Fresh,
         };
         let jwe = seal(
             header,
@@ -1352,7 +1394,7 @@ mod tests {
         let randomness = Randomness {
             cek: Zeroizing::new([0; CEK_LEN]),
             iv: A1_IV,
-            ephemeral: alice.unwrap(),
+            ephemeral: Ephemeral::Fixed(alice.unwrap()),
         };
         let (jws, _) = signed_jwt();
         let jwe = seal(

@@ -1,6 +1,6 @@
 //! `fc-microbench`: the per-request costs that matter, in a release build — signing an ID token
 //! per algorithm, verifying one (with a parsed `JwkSet`, through a `JwksCache`, and through the
-//! older `openidconnect` key set), the JOSE share of one journey, the pairwise sub, loading
+//! older `openidconnect` key set), JWE encryption and decryption, the JOSE share of one journey, the pairwise sub, loading
 //! 10 000 IdP users, and rendering the mire over HTTP against the in-process demo.
 
 use std::process::ExitCode;
@@ -67,6 +67,36 @@ fn jose() -> anyhow::Result<Vec<Timing>> {
     timings.push(bench("parse a JWKS (EC + RSA keys)", 1000, 10_000, || {
         JwkSet::from_json(&jwks_doc)
     }));
+    Ok(timings)
+}
+
+/// FranceConnect+'s encrypted answers and the checktoken answer to a DP with keys: the hub
+/// encrypts (ECDH-ES with a fresh ephemeral key, or RSA-OAEP), the SP or DP decrypts.
+fn jwe() -> anyhow::Result<Vec<Timing>> {
+    use fc_plumbing::jwe::{ContentEnc, DecryptionKeys, EncryptionJwk, KeyAlg, decrypt, encrypt};
+    let recipient = DecryptionKeys::generate()?;
+    let signed = sign_jwt(
+        &KeySet::generate("bench")?.signer(Jwa::ES256, SECRET),
+        &json!({"sub": "a", "given_name": "Mélaine", "family_name": "TROIS"}),
+    )?;
+    let mut timings = Vec::new();
+    for (alg, iterations) in [(KeyAlg::EcdhEs, 4000), (KeyAlg::RsaOaep256, 400)] {
+        let key = EncryptionJwk::from_jwks(&recipient.jwks(), alg)?;
+        let jwe = encrypt(&signed, &key, alg, ContentEnc::A256Gcm)?;
+        decrypt(&jwe, &recipient, alg, ContentEnc::A256Gcm).context("the benchmark JWE opens")?;
+        timings.push(bench(
+            &format!("encrypt a signed JWT, {alg}"),
+            iterations / 10,
+            iterations,
+            || encrypt(&signed, &key, alg, ContentEnc::A256Gcm),
+        ));
+        timings.push(bench(
+            &format!("decrypt it, {alg}"),
+            iterations / 10,
+            iterations,
+            || decrypt(&jwe, &recipient, alg, ContentEnc::A256Gcm),
+        ));
+    }
     Ok(timings)
 }
 
@@ -197,6 +227,7 @@ async fn mire() -> anyhow::Result<Vec<Timing>> {
 async fn all() -> anyhow::Result<()> {
     println!("{}", header());
     let mut timings = jose()?;
+    timings.extend(jwe()?);
     timings.push(jwks_cache().await?);
     timings.push(sub());
     timings.extend(users()?);
