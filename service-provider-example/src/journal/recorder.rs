@@ -128,7 +128,8 @@ impl Http {
             }
             Err(e) => exchange.notes.push(format!("Échec de la requête : {e}")),
         }
-        lock(&recorder.calls).push(exchange.masked());
+        // Masked once, by the journal store, when the request's exchanges are appended.
+        lock(&recorder.calls).push(exchange);
         result
     }
 
