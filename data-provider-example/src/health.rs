@@ -105,12 +105,8 @@ impl HubHealth {
     }
 
     async fn look(&self) -> PeerStatus {
-        let answer = self
-            .back_channel
-            .get(&self.url)
-            .timeout(PROBE_TIMEOUT)
-            .send()
-            .await;
+        let request = self.back_channel.get(&self.url).timeout(PROBE_TIMEOUT);
+        let answer = self.back_channel.send(request).await;
         match answer {
             Ok(response) if response.status().as_u16() < 500 => PeerStatus::Ok,
             _ => PeerStatus::Down,

@@ -415,11 +415,11 @@ impl HubClient {
             jws: None,
             error: None,
         };
-        let (client, request) = request.build_split();
+        let (_, request) = request.build_split();
         let result = match request {
             Ok(request) => {
                 exchange.request.headers = recorded_headers(request.headers());
-                self.execute(&client, request, &mut exchange).await
+                self.execute(request, &mut exchange).await
             }
             Err(e) => Err(HubError::Unreachable(error_chain(&e))),
         };
@@ -440,14 +440,14 @@ impl HubClient {
 
     async fn execute(
         &self,
-        client: &reqwest::Client,
         request: reqwest::Request,
         exchange: &mut Exchange,
     ) -> Result<Answer, HubError> {
-        let mut response = client
+        let mut response = self
+            .back_channel
             .execute(request)
             .await
-            .map_err(|e| HubError::Unreachable(error_chain(&e)))?;
+            .map_err(|e| HubError::Unreachable(e.cause()))?;
         let status = response.status().as_u16();
         let headers = recorded_headers(response.headers());
         let mut body = Vec::new();

@@ -81,15 +81,13 @@ async fn probe(platform: &Platform) -> Health {
         // Any HTTP answer means the IdP is up; only silence or a refused connection is "down".
         // Its discovery document is cheap to serve (a key set may wait for key generation).
         let url = idp.discovery_document_url();
-        let reached = platform
+        let request = platform
             .back_channel
             .get(&url)
             // A new connection each time: a pooled one could outlive the peer's listener.
             .header("Connection", "close")
-            .timeout(PROBE_TIMEOUT)
-            .send()
-            .await
-            .is_ok();
+            .timeout(PROBE_TIMEOUT);
+        let reached = platform.back_channel.send(request).await.is_ok();
         let state = if reached {
             PeerState::Ok
         } else {

@@ -19,18 +19,18 @@ const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// One back-channel call to `peer`: a success status and at most [`MAX_ANSWER_BYTES`] of body,
 /// logged once (where, how it ended, how long; never a token). Returns the content type and body.
 pub async fn call(
-    peer: &str,
-    what: &str,
+    back_channel: &fc_plumbing::BackChannel,
+    (peer, what): (&str, &str),
     url: &str,
     request: reqwest::RequestBuilder,
 ) -> Result<(String, Vec<u8>), String> {
     let started = std::time::Instant::now();
-    let response = request.send().await;
+    let response = back_channel.send(request).await;
     let ms = started.elapsed().as_millis();
     let mut response = match response {
         Ok(r) => r,
         Err(e) => {
-            let cause = fc_plumbing::error_chain(&e);
+            let cause = e.cause();
             tracing::warn!(peer, call = what, url, error = %cause, ms, "back-channel call failed");
             return Err(cause);
         }
@@ -106,7 +106,7 @@ pub async fn key_set(
 
 async fn fetch(platform: &Platform, peer: &str, url: &str) -> Result<Value, String> {
     let request = platform.back_channel.get(url);
-    let (_, body) = call(peer, "jwks", url, request)
+    let (_, body) = call(&platform.back_channel, (peer, "jwks"), url, request)
         .await
         .map_err(|e| format!("JWKS: {e}"))?;
     let doc: Value =

@@ -13,6 +13,12 @@
 //! that cannot be read or holds no certificate stops the program at startup, naming the file. A
 //! failed call's error names the peer's URL and the whole cause chain (unknown issuer, name
 //! mismatch, expired certificate…), not just reqwest's "error sending request".
+//!
+//! At most [`MAX_IN_FLIGHT_PER_PEER`] calls to one peer (scheme, host and port) are in progress at
+//! once; the others wait their turn, within their timeout. Without that bound, 2 000 journeys at
+//! once opened close to 2 000 connections from the SP to the hub and as many to the DP: each costs
+//! buffers on both sides (BENCHMARKS.md, "Memory"), and the burst of connects overflowed listen
+//! backlogs. A queued call costs a few hundred bytes; a connection tens of kilobytes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +28,7 @@ use std::time::Duration;
 use openidconnect::{HttpRequest, HttpResponse};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One peer: requests whose URL starts with `public` are sent to `internal` instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +57,42 @@ pub enum BackChannelError {
     CaFile { path: PathBuf, reason: String },
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// The call waited its whole timeout for one of the peer's places.
+    #[error(
+        "request to {url} failed: {limit} calls to this peer already in progress for {waited:?}"
+    )]
+    Busy {
+        url: String,
+        limit: usize,
+        waited: Duration,
+    },
 }
 
 impl BackChannelError {
+    /// The peer did not answer in time (or had no place for the call in time).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Transport { error, .. } => error.is_timeout(),
+            Self::Busy { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// What went wrong, without the URL (for callers that log the URL beside it).
+    pub fn cause(&self) -> String {
+        match self {
+            Self::Transport { error, .. } => error_chain(error),
+            Self::Busy { limit, waited, .. } => {
+                format!("{limit} calls to this peer already in progress for {waited:?}")
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// A transport error for `url`, its query left out (it may carry a token).
     fn transport(url: &str, error: reqwest::Error) -> Self {
         Self::Transport {
-            url: url.split('?').next().unwrap_or_default().to_owned(),
+            url: without_query(url),
             error: error.without_url(),
         }
     }
@@ -185,11 +221,58 @@ fn tls_config(ca_files: &[&Path]) -> Result<rustls::ClientConfig, BackChannelErr
     Ok(config)
 }
 
+/// Calls in progress to one peer, at most: enough to keep a two-core machine's programs busy
+/// (a call on loopback takes a millisecond or two), far below the thousands of connections a
+/// burst would otherwise open.
+pub const MAX_IN_FLIGHT_PER_PEER: usize = 64;
+
 /// The reqwest client every program uses for server-to-server calls.
 #[derive(Debug, Clone)]
 pub struct BackChannel {
     client: reqwest::Client,
     rewrites: Vec<UrlRewrite>,
+    peers: Arc<PeerLimits>,
+}
+
+/// The places of each peer, by origin (`scheme://host:port`).
+#[derive(Debug)]
+struct PeerLimits {
+    per_peer: usize,
+    /// The longest a call waits for a place: the client's timeout.
+    wait: Duration,
+    places: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl PeerLimits {
+    /// A place for a call to `url`, waited for at most the call's own timeout.
+    async fn place(
+        &self,
+        url: &reqwest::Url,
+        timeout: Option<Duration>,
+    ) -> Result<OwnedSemaphorePermit, BackChannelError> {
+        let origin = url.origin().ascii_serialization();
+        let places = {
+            let mut peers = self.places.lock().unwrap_or_else(|e| e.into_inner());
+            peers
+                .entry(origin)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_peer)))
+                .clone()
+        };
+        let waited = timeout.unwrap_or(self.wait).min(self.wait);
+        match tokio::time::timeout(waited, places.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed; a closed one would be a bug, reported as busy.
+            Ok(Err(_)) | Err(_) => Err(BackChannelError::Busy {
+                url: without_query(url.as_str()),
+                limit: self.per_peer,
+                waited,
+            }),
+        }
+    }
+}
+
+fn without_query(url: &str) -> String {
+    url.split('?').next().unwrap_or_default().to_owned()
 }
 
 /// How a [`BackChannel`] is made: [`BackChannel::builder`], then [`BackChannelBuilder::build`].
@@ -199,9 +282,16 @@ pub struct BackChannelBuilder {
     rewrites: Vec<UrlRewrite>,
     ssl_cert_file: Option<PathBuf>,
     ca_files: Vec<PathBuf>,
+    max_in_flight_per_peer: usize,
 }
 
 impl BackChannelBuilder {
+    /// Calls in progress to one peer at most ([`MAX_IN_FLIGHT_PER_PEER`] unless set; at least 1).
+    pub fn max_in_flight_per_peer(mut self, calls: usize) -> Self {
+        self.max_in_flight_per_peer = calls.max(1);
+        self
+    }
+
     /// Also trust the CA certificates of this PEM file (what a program's `--ca-file` flag
     /// gives). May be called several times; adds to the platform store and `SSL_CERT_FILE`.
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
@@ -243,6 +333,11 @@ impl BackChannelBuilder {
         Ok(BackChannel {
             client,
             rewrites: self.rewrites,
+            peers: Arc::new(PeerLimits {
+                per_peer: self.max_in_flight_per_peer,
+                wait: self.timeout,
+                places: Mutex::new(HashMap::new()),
+            }),
         })
     }
 }
@@ -261,6 +356,7 @@ impl BackChannel {
             rewrites,
             ssl_cert_file: ssl_cert_file_from_env(),
             ca_files: Vec::new(),
+            max_in_flight_per_peer: MAX_IN_FLIGHT_PER_PEER,
         }
     }
 
@@ -296,10 +392,29 @@ impl BackChannel {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, BackChannelError> {
-        request.send().await.map_err(|error| {
+        let (_, request) = request.build_split();
+        let request = request.map_err(|error| {
             let url = error.url().map(|u| u.to_string()).unwrap_or_default();
             BackChannelError::transport(&url, error)
-        })
+        })?;
+        self.execute(request).await
+    }
+
+    /// Sends a built request once the peer has a place for it (the place is held until the
+    /// answer's head arrives; callers read the body at once).
+    pub async fn execute(
+        &self,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, BackChannelError> {
+        let url = request.url().to_string();
+        let _place = self
+            .peers
+            .place(request.url(), request.timeout().copied())
+            .await?;
+        self.client
+            .execute(request)
+            .await
+            .map_err(|error| BackChannelError::transport(&url, error))
     }
 
     /// The `openidconnect` HTTP client: use as `let http = |r| back_channel.send_oidc(r);`
@@ -311,8 +426,14 @@ impl BackChannel {
         for (name, value) in &parts.headers {
             builder = builder.header(name, value);
         }
-        let response = builder
-            .send()
+        let request = builder
+            .build()
+            .map_err(|e| BackChannelError::transport(&url, e))?;
+        // The place is held until the whole body is read.
+        let _place = self.peers.place(request.url(), None).await?;
+        let response = self
+            .client
+            .execute(request)
             .await
             .map_err(|e| BackChannelError::transport(&url, e))?;
         let status = response.status();
@@ -598,5 +719,135 @@ mod tls_tests {
             error_chain(&chain),
             "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer"
         );
+    }
+}
+
+#[cfg(test)]
+mod peer_limit_tests {
+    use super::*;
+
+    async fn get(back_channel: &BackChannel, url: &str) -> Result<String, BackChannelError> {
+        let response = back_channel.send(back_channel.get(url)).await?;
+        Ok(response.text().await.unwrap())
+    }
+
+    /// A peer that answers `200 ok` to each request only once the test lets it through, and
+    /// counts the requests it holds.
+    struct GatedPeer {
+        port: u16,
+        gate: Arc<Semaphore>,
+        held: tokio::sync::watch::Receiver<usize>,
+        most_held: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl GatedPeer {
+        async fn start() -> Self {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let gate = Arc::new(Semaphore::new(0));
+            let (tx, held) = tokio::sync::watch::channel(0usize);
+            let tx = Arc::new(tx);
+            let most_held = Arc::new(AtomicUsize::new(0));
+            let (g, m) = (gate.clone(), most_held.clone());
+            tokio::spawn(async move {
+                while let Ok((mut socket, _)) = listener.accept().await {
+                    let (gate, tx, most_held) = (g.clone(), tx.clone(), m.clone());
+                    tokio::spawn(async move {
+                        let mut head = Vec::new();
+                        let mut buf = [0u8; 1024];
+                        loop {
+                            let Ok(n) = socket.read(&mut buf).await else {
+                                return;
+                            };
+                            if n == 0 {
+                                return;
+                            }
+                            head.extend_from_slice(&buf[..n]);
+                            if !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                                continue;
+                            }
+                            head.clear();
+                            tx.send_modify(|held| *held += 1);
+                            most_held.fetch_max(*tx.borrow(), Ordering::SeqCst);
+                            gate.acquire().await.unwrap().forget();
+                            tx.send_modify(|held| *held -= 1);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if socket.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+            Self {
+                port,
+                gate,
+                held,
+                most_held,
+            }
+        }
+
+        fn url(&self) -> String {
+            format!("http://127.0.0.1:{}/call", self.port)
+        }
+
+        async fn holds_at_least(&mut self, n: usize) {
+            self.held.wait_for(|held| *held >= n).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_to_one_peer_wait_for_one_of_its_places() {
+        let mut peer = GatedPeer::start().await;
+        let back_channel = BackChannel::builder(Duration::from_secs(30), vec![])
+            .max_in_flight_per_peer(4)
+            .build()
+            .unwrap();
+        let calls: Vec<_> = (0..12)
+            .map(|_| {
+                let (back_channel, url) = (back_channel.clone(), peer.url());
+                tokio::spawn(async move { get(&back_channel, &url).await })
+            })
+            .collect();
+        // One call through at a time, each once the peer holds all it can be sent.
+        for done in 0..12 {
+            peer.holds_at_least(4.min(12 - done)).await;
+            peer.gate.add_permits(1);
+        }
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap(), "ok");
+        }
+        let most = peer.most_held.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(most, 4, "never more than 4 calls at the peer at once");
+    }
+
+    #[tokio::test]
+    async fn a_call_that_finds_no_place_within_its_timeout_says_so() {
+        let mut peer = GatedPeer::start().await;
+        let back_channel = BackChannel::builder(Duration::from_secs(30), vec![])
+            .max_in_flight_per_peer(1)
+            .build()
+            .unwrap();
+        let first = {
+            let (back_channel, url) = (back_channel.clone(), peer.url());
+            tokio::spawn(async move { get(&back_channel, &url).await })
+        };
+        peer.holds_at_least(1).await;
+        let url = format!("{}?token=secret", peer.url());
+        let second = back_channel
+            .send(back_channel.get(&url).timeout(Duration::from_millis(50)))
+            .await
+            .unwrap_err();
+        assert!(second.is_timeout());
+        let text = second.to_string();
+        assert!(
+            text.contains("1 calls to this peer already in progress"),
+            "{text}"
+        );
+        assert!(!text.contains("secret"), "no query in the error: {text}");
+        peer.gate.add_permits(1);
+        assert_eq!(first.await.unwrap().unwrap(), "ok");
     }
 }

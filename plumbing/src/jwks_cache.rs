@@ -246,19 +246,14 @@ impl JwksCache {
 
     async fn download(&self) -> (Option<u16>, Result<JwkSet, FetchError>) {
         let transport = |e: reqwest::Error| FetchError::Transport(e.to_string());
-        let response = self
-            .inner
-            .back_channel
-            .get(&self.inner.url)
-            .header(
-                reqwest::header::ACCEPT,
-                "application/jwk-set+json, application/json",
-            )
-            .send()
-            .await;
-        let mut response = match response {
+        let back_channel = &self.inner.back_channel;
+        let request = back_channel.get(&self.inner.url).header(
+            reqwest::header::ACCEPT,
+            "application/jwk-set+json, application/json",
+        );
+        let mut response = match back_channel.send(request).await {
             Ok(response) => response,
-            Err(e) => return (None, Err(transport(e))),
+            Err(e) => return (None, Err(FetchError::Transport(e.to_string()))),
         };
         let status = response.status().as_u16();
         let result = async {

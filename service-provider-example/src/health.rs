@@ -118,7 +118,8 @@ impl PeerHealth {
 }
 
 async fn probe_one(back_channel: &BackChannel, url: &str) -> (&'static str, Option<String>) {
-    match back_channel.get(url).timeout(PROBE_TIMEOUT).send().await {
+    let request = back_channel.get(url).timeout(PROBE_TIMEOUT);
+    match back_channel.send(request).await {
         Ok(response) if response.status().is_success() => ("up", None),
         Ok(response) => (
             "down",

@@ -126,10 +126,15 @@ async fn redeem_code(
             .basic_auth(&idp.client_id, Some(idp.client_secret.expose()))
             .form(&form),
     };
-    let body = jwks::call(&idp.slug, "token", &idp.token_endpoint, request)
-        .await
-        .map_err(FederationError::TokenCall)?
-        .1;
+    let body = jwks::call(
+        &platform.back_channel,
+        (&idp.slug, "token"),
+        &idp.token_endpoint,
+        request,
+    )
+    .await
+    .map_err(FederationError::TokenCall)?
+    .1;
     let tokens: TokenResponse = serde_json::from_slice(&body)
         .map_err(|_| FederationError::TokenCall("answer is not a JSON token response".into()))?;
     match (tokens.id_token, tokens.access_token) {
@@ -149,9 +154,14 @@ async fn fetch_userinfo(
         .back_channel
         .get(&idp.userinfo_endpoint)
         .bearer_auth(access_token);
-    let (content_type, body) = jwks::call(&idp.slug, "userinfo", &idp.userinfo_endpoint, request)
-        .await
-        .map_err(FederationError::Userinfo)?;
+    let (content_type, body) = jwks::call(
+        &platform.back_channel,
+        (&idp.slug, "userinfo"),
+        &idp.userinfo_endpoint,
+        request,
+    )
+    .await
+    .map_err(FederationError::Userinfo)?;
     if content_type.starts_with("application/jwt") {
         let jwt = String::from_utf8_lossy(&body);
         return verify_jwt(platform, idp, jwt.trim())

@@ -31,9 +31,14 @@ pub async fn resolved(
         None => {
             let url = idp.discovery_document_url();
             let request = platform.back_channel.get(&url);
-            let (_, body) = crate::jwks::call(&idp.slug, "discovery", &url, request)
-                .await
-                .map_err(|e| format!("discovery: {e}"))?;
+            let (_, body) = crate::jwks::call(
+                &platform.back_channel,
+                (&idp.slug, "discovery"),
+                &url,
+                request,
+            )
+            .await
+            .map_err(|e| format!("discovery: {e}"))?;
             let doc: Value = serde_json::from_slice(&body)
                 .map_err(|_| "discovery: answer is not JSON".to_owned())?;
             platform

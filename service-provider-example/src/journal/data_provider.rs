@@ -96,7 +96,11 @@ pub async fn exchanges(app: &AppState, recorded: &[Exchange]) -> Vec<Exchange> {
 
 async fn fetch(app: &AppState, url: &str) -> Vec<Exchange> {
     let fetched = async {
-        let response = app.back_channel.get(url).send().await.ok()?;
+        let response = app
+            .back_channel
+            .send(app.back_channel.get(url))
+            .await
+            .ok()?;
         if !response.status().is_success() {
             return None;
         }
