@@ -5,6 +5,7 @@
 //! per-peer JWKS cache that follows key rotation (`docs/keys.md`), random values, the shared
 //! stylesheet and logging set-up. Nothing FranceConnect-specific lives here.
 
+#[cfg(not(feature = "system-allocator"))]
 mod alloc;
 pub mod assets;
 pub mod backchannel;
