@@ -103,8 +103,10 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 pub const DEFAULT_SESSION_MEGABYTES: usize = 64;
 /// Default of `max_journals`.
 pub const DEFAULT_MAX_JOURNALS: usize = 10_000;
-/// Default of `journal_megabytes`: a journal of a whole journey weighs 20 to 60 kilobytes.
-pub const DEFAULT_JOURNAL_MEGABYTES: usize = 128;
+/// Default of `journal_megabytes`: a journal of a whole journey weighs 20 to 60 kilobytes, so
+/// the last 500 to 1 600 journeys stay readable; the budget stays well under the 100 MB a
+/// program should peak at with 2 000 journeys in flight (BENCHMARKS.md, "Memory").
+pub const DEFAULT_JOURNAL_MEGABYTES: usize = 32;
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
