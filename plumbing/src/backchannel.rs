@@ -238,17 +238,30 @@ pub struct BackChannel {
 #[derive(Debug)]
 struct PeerLimits {
     per_peer: usize,
-    /// The longest a call waits for a place: the client's timeout.
-    wait: Duration,
+    /// The client's timeout: a call's whole time, waiting for a place included, unless the
+    /// request sets its own.
+    timeout: Duration,
     places: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl PeerLimits {
-    /// A place for a call to `url`, waited for at most the call's own timeout.
+    /// A place for `request`'s call, waited for within the call's timeout; the request keeps
+    /// what is left of that timeout for the call itself.
     async fn place(
         &self,
+        request: &mut reqwest::Request,
+    ) -> Result<OwnedSemaphorePermit, BackChannelError> {
+        let timeout = request.timeout().copied().unwrap_or(self.timeout);
+        let started = tokio::time::Instant::now();
+        let permit = self.wait_for_place(request.url(), timeout).await?;
+        *request.timeout_mut() = Some(timeout.saturating_sub(started.elapsed()));
+        Ok(permit)
+    }
+
+    async fn wait_for_place(
+        &self,
         url: &reqwest::Url,
-        timeout: Option<Duration>,
+        waited: Duration,
     ) -> Result<OwnedSemaphorePermit, BackChannelError> {
         let origin = url.origin().ascii_serialization();
         let places = {
@@ -258,7 +271,6 @@ impl PeerLimits {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_peer)))
                 .clone()
         };
-        let waited = timeout.unwrap_or(self.wait).min(self.wait);
         match tokio::time::timeout(waited, places.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             // The semaphore is never closed; a closed one would be a bug, reported as busy.
@@ -335,7 +347,7 @@ impl BackChannelBuilder {
             rewrites: self.rewrites,
             peers: Arc::new(PeerLimits {
                 per_peer: self.max_in_flight_per_peer,
-                wait: self.timeout,
+                timeout: self.timeout,
                 places: Mutex::new(HashMap::new()),
             }),
         })
@@ -404,13 +416,10 @@ impl BackChannel {
     /// answer's head arrives; callers read the body at once).
     pub async fn execute(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
     ) -> Result<reqwest::Response, BackChannelError> {
         let url = request.url().to_string();
-        let _place = self
-            .peers
-            .place(request.url(), request.timeout().copied())
-            .await?;
+        let _place = self.peers.place(&mut request).await?;
         self.client
             .execute(request)
             .await
@@ -426,11 +435,11 @@ impl BackChannel {
         for (name, value) in &parts.headers {
             builder = builder.header(name, value);
         }
-        let request = builder
+        let mut request = builder
             .build()
             .map_err(|e| BackChannelError::transport(&url, e))?;
         // The place is held until the whole body is read.
-        let _place = self.peers.place(request.url(), None).await?;
+        let _place = self.peers.place(&mut request).await?;
         let response = self
             .client
             .execute(request)
@@ -849,5 +858,30 @@ mod peer_limit_tests {
         assert!(!text.contains("secret"), "no query in the error: {text}");
         peer.gate.add_permits(1);
         assert_eq!(first.await.unwrap().unwrap(), "ok");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_for_a_place_comes_out_of_the_calls_timeout() {
+        let limits = Arc::new(PeerLimits {
+            per_peer: 1,
+            timeout: Duration::from_secs(10),
+            places: Mutex::new(HashMap::new()),
+        });
+        let url = reqwest::Url::parse("http://127.0.0.1:9/call").unwrap();
+        let mut first = reqwest::Request::new(reqwest::Method::GET, url.clone());
+        let held = limits.place(&mut first).await.unwrap();
+        assert_eq!(first.timeout(), Some(&Duration::from_secs(10)));
+        let waiting = {
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                let mut second = reqwest::Request::new(reqwest::Method::GET, url);
+                let _place = limits.place(&mut second).await.unwrap();
+                second.timeout().copied()
+            })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(4)).await;
+        drop(held);
+        assert_eq!(waiting.await.unwrap(), Some(Duration::from_secs(6)));
     }
 }
