@@ -20,7 +20,8 @@ const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// logged once (where, how it ended, how long; never a token). Returns the content type and body.
 pub async fn call(
     back_channel: &fc_plumbing::BackChannel,
-    (peer, what): (&str, &str),
+    peer: &str,
+    what: &str,
     url: &str,
     request: reqwest::RequestBuilder,
 ) -> Result<(String, Vec<u8>), String> {
@@ -106,7 +107,7 @@ pub async fn key_set(
 
 async fn fetch(platform: &Platform, peer: &str, url: &str) -> Result<Value, String> {
     let request = platform.back_channel.get(url);
-    let (_, body) = call(&platform.back_channel, (peer, "jwks"), url, request)
+    let (_, body) = call(&platform.back_channel, peer, "jwks", url, request)
         .await
         .map_err(|e| format!("JWKS: {e}"))?;
     let doc: Value =

@@ -59,7 +59,7 @@ pub enum BackChannelError {
     Invalid(String),
     /// The call waited its whole timeout for one of the peer's places.
     #[error(
-        "request to {url} failed: {limit} calls to this peer already in progress for {waited:?}"
+        "request to {url} failed: the peer's {limit} places for calls stayed taken for {waited:?}"
     )]
     Busy {
         url: String,
@@ -83,7 +83,7 @@ impl BackChannelError {
         match self {
             Self::Transport { error, .. } => error_chain(error),
             Self::Busy { limit, waited, .. } => {
-                format!("{limit} calls to this peer already in progress for {waited:?}")
+                format!("the peer's {limit} places for calls stayed taken for {waited:?}")
             }
             other => other.to_string(),
         }
@@ -416,14 +416,25 @@ impl BackChannel {
     /// answer's head arrives; callers read the body at once).
     pub async fn execute(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
     ) -> Result<reqwest::Response, BackChannelError> {
+        Ok(self.execute_in_place(request).await?.1)
+    }
+
+    /// Sends `request` in one of its peer's places and hands the place back with the answer,
+    /// for a caller that holds it while it reads the body.
+    async fn execute_in_place(
+        &self,
+        mut request: reqwest::Request,
+    ) -> Result<(OwnedSemaphorePermit, reqwest::Response), BackChannelError> {
         let url = request.url().to_string();
-        let _place = self.peers.place(&mut request).await?;
-        self.client
+        let place = self.peers.place(&mut request).await?;
+        let response = self
+            .client
             .execute(request)
             .await
-            .map_err(|error| BackChannelError::transport(&url, error))
+            .map_err(|error| BackChannelError::transport(&url, error))?;
+        Ok((place, response))
     }
 
     /// The `openidconnect` HTTP client: use as `let http = |r| back_channel.send_oidc(r);`
@@ -435,16 +446,11 @@ impl BackChannel {
         for (name, value) in &parts.headers {
             builder = builder.header(name, value);
         }
-        let mut request = builder
+        let request = builder
             .build()
             .map_err(|e| BackChannelError::transport(&url, e))?;
         // The place is held until the whole body is read.
-        let _place = self.peers.place(&mut request).await?;
-        let response = self
-            .client
-            .execute(request)
-            .await
-            .map_err(|e| BackChannelError::transport(&url, e))?;
+        let (_place, response) = self.execute_in_place(request).await?;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response
@@ -852,7 +858,7 @@ mod peer_limit_tests {
         assert!(second.is_timeout());
         let text = second.to_string();
         assert!(
-            text.contains("1 calls to this peer already in progress"),
+            text.contains("the peer's 1 places for calls stayed taken"),
             "{text}"
         );
         assert!(!text.contains("secret"), "no query in the error: {text}");

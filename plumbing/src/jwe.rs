@@ -507,8 +507,8 @@ impl Randomness {
     }
 }
 
-/// The sender's ephemeral ECDH-ES key. A fresh one comes from `ring`, whose P-256 is an order of
-/// magnitude faster than the pure-Rust `p256` (the hub encrypts every checktoken answer to a DP
+/// The sender's ephemeral ECDH-ES key. A fresh one comes from `ring`, whose P-256 is several
+/// times faster than the pure-Rust `p256` (the hub encrypts every checktoken answer to a DP
 /// that registered keys, and on FranceConnect+ every ID token and userinfo answer: BENCHMARKS.md,
 /// "Second pass"). `ring` cannot take a given private key, so the RFC vector tests fix theirs
 /// through `p256`.

@@ -128,7 +128,8 @@ async fn redeem_code(
     };
     let body = jwks::call(
         &platform.back_channel,
-        (&idp.slug, "token"),
+        &idp.slug,
+        "token",
         &idp.token_endpoint,
         request,
     )
@@ -156,7 +157,8 @@ async fn fetch_userinfo(
         .bearer_auth(access_token);
     let (content_type, body) = jwks::call(
         &platform.back_channel,
-        (&idp.slug, "userinfo"),
+        &idp.slug,
+        "userinfo",
         &idp.userinfo_endpoint,
         request,
     )

@@ -33,7 +33,8 @@ pub async fn resolved(
             let request = platform.back_channel.get(&url);
             let (_, body) = crate::jwks::call(
                 &platform.back_channel,
-                (&idp.slug, "discovery"),
+                &idp.slug,
+                "discovery",
                 &url,
                 request,
             )
