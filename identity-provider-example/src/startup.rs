@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::login_form::{FORM_TTL_SECS, FormSigner};
 use crate::reload::{ReloadStatus, UserStore, watch_folders};
 use crate::routes;
+use crate::routes::LoginLists;
 use crate::state::{AppState, RegisteredClient, templates};
 use crate::store::{Stores, Usage};
 use crate::users::UsersError;
@@ -126,6 +127,7 @@ impl Application {
             keys,
             verification_keys: std::sync::OnceLock::new(),
             templates: templates()?,
+            login_lists: LoginLists::default(),
             forms: FormSigner::generate(),
             stores,
             clock: clock.clone(),

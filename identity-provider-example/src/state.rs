@@ -48,6 +48,8 @@ pub struct AppState {
     /// `id_token_hint`s; built at the first check (see [`AppState::verification_keys`]).
     pub verification_keys: std::sync::OnceLock<openidconnect::core::CoreJsonWebKeySet>,
     pub templates: tera::Tera,
+    /// The login form's lists of test accounts, rendered once per set of people.
+    pub login_lists: crate::routes::LoginLists,
     /// Seals the pending authorization into the login form.
     pub forms: FormSigner,
     pub stores: Stores,
@@ -105,6 +107,10 @@ pub fn templates() -> Result<tera::Tera, tera::Error> {
         ("home.html", include_str!("../templates/home.html")),
         ("users.html", include_str!("../templates/users.html")),
         ("login.html", include_str!("../templates/login.html")),
+        (
+            "login_accounts.html",
+            include_str!("../templates/login_accounts.html"),
+        ),
         (
             "logged_out.html",
             include_str!("../templates/logged_out.html"),

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::scenario::Scenario;
 use crate::state::AppState;
-use crate::users::User;
+use crate::users::{User, UserDirectory};
 
 /// The account the login form suggests (FranceConnect's own example account), when it exists.
 pub const SUGGESTED_LOGIN: &str = "3_melaine";
@@ -103,28 +103,31 @@ pub fn account_rows(state: &AppState) -> Vec<AccountRow> {
 }
 
 /// The accounts of the login form: the first [`LOGIN_PAGE_ACCOUNTS`] ordinary people in load
-/// order (the failure-scenario logins have their own list on the form), how many accounts the
-/// accounts page lists in all, and the account the form suggests ([`SUGGESTED_LOGIN`], else the
-/// first ordinary one).
-pub fn login_page_accounts(state: &AppState) -> (Vec<AccountRow>, usize, Option<Hint>) {
-    let users = state.users.current();
-    let ordinary = || {
-        users
-            .iter()
-            .filter(|user| Scenario::from_login(&user.identifiant).is_none())
-    };
-    let rows = ordinary()
+/// order (the failure-scenario logins have their own list on the form), and how many accounts
+/// the accounts page lists in all.
+pub fn login_page_accounts(people: &UserDirectory) -> (Vec<AccountRow>, usize) {
+    let rows = ordinary(people)
         .take(LOGIN_PAGE_ACCOUNTS)
         .map(account_row)
         .collect();
-    let hint = users
+    (rows, people.len())
+}
+
+/// The account the form suggests: [`SUGGESTED_LOGIN`], else the first ordinary one.
+pub fn suggested_account(people: &UserDirectory) -> Option<Hint> {
+    people
         .get(SUGGESTED_LOGIN)
-        .or_else(|| ordinary().next())
+        .or_else(|| ordinary(people).next())
         .map(|user| Hint {
             login: user.identifiant.clone(),
             password: user.password().to_owned(),
-        });
-    (rows, users.len(), hint)
+        })
+}
+
+fn ordinary(people: &UserDirectory) -> impl Iterator<Item = &User> {
+    people
+        .iter()
+        .filter(|user| Scenario::from_login(&user.identifiant).is_none())
 }
 
 #[cfg(test)]

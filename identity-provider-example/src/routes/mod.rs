@@ -19,6 +19,7 @@ use actix_web::http::header::{AUTHORIZATION, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::AppError;
+pub use login_page::LoginLists;
 
 /// The eIDAS levels the login form offers, lowest first.
 pub const ACR_LEVELS: [&str; 3] = ["eidas1", "eidas2", "eidas3"];

@@ -366,3 +366,38 @@ async fn added_people_survive_a_reload_of_the_files() {
     let response = idp.login(&page, "3_melaine", "456", "eidas1").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_login_form_lists_people_as_they_are_added_and_removed() {
+    let idp = spawn_with_admin().await;
+    let zoe_row = r#"<td data-label="Identifiant"><code>api_zoe</code></td>"#;
+    let count = |page: &str| {
+        let at = page.find("<summary>Comptes de test (").unwrap() + 27;
+        page[at..at + page[at..].find(')').unwrap()].to_owned()
+    };
+    // The form's lists are rendered once per set of people: shown once before the change.
+    let before = idp.login_page().await;
+    assert!(!before.contains(zoe_row));
+
+    assert_eq!(
+        idp.add_person(&person()).await.status(),
+        StatusCode::CREATED
+    );
+    let added = idp.login_page().await;
+    assert!(added.contains(zoe_row), "added people come first");
+    let one_more = count(&before).parse::<usize>().unwrap() + 1;
+    assert_eq!(count(&added), one_more.to_string());
+
+    let removed = idp
+        .admin(
+            reqwest::Method::DELETE,
+            "/admin/api/users/api_zoe",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let after = idp.login_page().await;
+    assert!(!after.contains(zoe_row));
+    assert_eq!(count(&after), count(&before));
+}
