@@ -8,7 +8,7 @@ use data_provider_example::{Application, Config};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let _logs = fc_plumbing::telemetry::init(config.json_logs);
+    fc_plumbing::telemetry::init(config.json_logs);
     let listener = TcpListener::bind(&config.listen)?;
     let public_url = config.public_url.clone();
     let application = Application::build(config, listener).await?;

@@ -6,7 +6,7 @@ use hub::{Application, Cli, Config};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let _logs = fc_plumbing::telemetry::init(cli.json_logs);
+    fc_plumbing::telemetry::init(cli.json_logs);
     let config = Config::from_cli(&cli)?;
     let listen = cli
         .listen

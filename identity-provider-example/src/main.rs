@@ -10,7 +10,7 @@ use identity_provider_example::{Application, Config};
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    let _logs = fc_plumbing::telemetry::init(config.json_logs);
+    fc_plumbing::telemetry::init(config.json_logs);
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

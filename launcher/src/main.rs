@@ -48,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
         return program.run().await;
     }
     let cli = Cli::parse();
-    let _logs = fc_plumbing::telemetry::init(cli.json_logs);
+    fc_plumbing::telemetry::init(cli.json_logs);
     let options = Options {
         ports: Ports {
             hub: cli.hub_port,

@@ -53,7 +53,7 @@ fn bind(listen: impl ToSocketAddrs + Display) -> anyhow::Result<TcpListener> {
 
 async fn hub() -> anyhow::Result<()> {
     let cli = hub::Cli::parse();
-    let _logs = fc_plumbing::telemetry::init(cli.json_logs);
+    fc_plumbing::telemetry::init(cli.json_logs);
     let config = hub::Config::from_cli(&cli)?;
     let listen = cli
         .listen
@@ -70,7 +70,7 @@ async fn hub() -> anyhow::Result<()> {
 
 async fn service_provider() -> anyhow::Result<()> {
     let config = service_provider_example::Config::parse();
-    let _logs = fc_plumbing::telemetry::init(config.json_logs);
+    fc_plumbing::telemetry::init(config.json_logs);
     let listener = bind(config.listen)?;
     let public_url = config.public_url.clone();
     let app = service_provider_example::Application::build(config, listener).await?;
@@ -80,7 +80,7 @@ async fn service_provider() -> anyhow::Result<()> {
 
 async fn identity_provider() -> anyhow::Result<()> {
     let config = identity_provider_example::Config::parse();
-    let _logs = fc_plumbing::telemetry::init(config.json_logs);
+    fc_plumbing::telemetry::init(config.json_logs);
     let listener = bind(&config.listen)?;
     let public_url = config.public_url.clone();
     let app = identity_provider_example::Application::build(config, listener).await?;
@@ -90,7 +90,7 @@ async fn identity_provider() -> anyhow::Result<()> {
 
 async fn data_provider() -> anyhow::Result<()> {
     let config = data_provider_example::Config::parse();
-    let _logs = fc_plumbing::telemetry::init(config.json_logs);
+    fc_plumbing::telemetry::init(config.json_logs);
     let listener = bind(&config.listen)?;
     let public_url = config.public_url.clone();
     let app = data_provider_example::Application::build(config, listener).await?;

@@ -6,7 +6,7 @@ use service_provider_example::{Application, Config};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::parse();
-    let _logs = fc_plumbing::telemetry::init(config.json_logs);
+    fc_plumbing::telemetry::init(config.json_logs);
     let listener = std::net::TcpListener::bind(config.listen)?;
     let public_url = config.public_url.clone();
     let application = Application::build(config, listener).await?;
