@@ -112,6 +112,10 @@ pub fn templates() -> Result<tera::Tera, tera::Error> {
             include_str!("../templates/login_accounts.html"),
         ),
         (
+            "scenario_table.html",
+            include_str!("../templates/scenario_table.html"),
+        ),
+        (
             "logged_out.html",
             include_str!("../templates/logged_out.html"),
         ),
