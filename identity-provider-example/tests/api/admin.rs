@@ -379,12 +379,14 @@ async fn the_login_form_lists_people_as_they_are_added_and_removed() {
     let before = idp.login_page().await;
     assert!(!before.contains(zoe_row));
 
-    assert_eq!(
-        idp.add_person(&person()).await.status(),
-        StatusCode::CREATED
-    );
+    let mut zoe = person();
+    zoe["family_name"] = json!("<i>ADMIN</i>");
+    assert_eq!(idp.add_person(&zoe).await.status(), StatusCode::CREATED);
     let added = idp.login_page().await;
     assert!(added.contains(zoe_row), "added people come first");
+    // The lists go into the page as HTML: what a person's fields hold was escaped in them.
+    assert!(added.contains("&lt;i&gt;ADMIN&lt;&#x2F;i&gt;"), "{added}");
+    assert!(!added.contains("<i>ADMIN"));
     let one_more = count(&before).parse::<usize>().unwrap() + 1;
     assert_eq!(count(&added), one_more.to_string());
 
