@@ -104,7 +104,7 @@ pub const DEFAULT_SESSION_MEGABYTES: usize = 64;
 /// Default of `max_journals`.
 pub const DEFAULT_MAX_JOURNALS: usize = 10_000;
 /// Default of `journal_megabytes`: a journal of a whole journey weighs 20 to 60 kilobytes, so
-/// the last 500 to 1 600 journeys stay readable; the budget stays well under the 100 MB a
+/// roughly the last 500 to 1 500 journeys stay readable; the budget stays well under the 100 MB a
 /// program should peak at with 2 000 journeys in flight (BENCHMARKS.md, "Memory").
 pub const DEFAULT_JOURNAL_MEGABYTES: usize = 32;
 

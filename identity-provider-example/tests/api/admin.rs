@@ -52,6 +52,16 @@ impl TestIdp {
         )
         .await
     }
+
+    async fn remove_person(&self, login: &str) -> reqwest::Response {
+        self.admin(
+            reqwest::Method::DELETE,
+            &format!("/admin/api/users/{login}"),
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await
+    }
 }
 
 async fn assert_admin_error(response: reqwest::Response, status: StatusCode, error: &str) -> Value {
@@ -150,25 +160,11 @@ async fn people_are_listed_read_and_removed() {
     assert_eq!(melaine["source"], "database.csv:6");
 
     // A person of the files is edited in the files.
-    let refused = idp
-        .admin(
-            reqwest::Method::DELETE,
-            "/admin/api/users/3_melaine",
-            Some(ADMIN_TOKEN),
-            None,
-        )
-        .await;
+    let refused = idp.remove_person("3_melaine").await;
     let body = assert_admin_error(refused, StatusCode::CONFLICT, "conflict").await;
     assert_eq!(body["field"], "login");
 
-    let deleted = idp
-        .admin(
-            reqwest::Method::DELETE,
-            "/admin/api/users/api_zoe",
-            Some(ADMIN_TOKEN),
-            None,
-        )
-        .await;
+    let deleted = idp.remove_person("api_zoe").await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
         let gone = idp
@@ -390,14 +386,7 @@ async fn the_login_form_lists_people_as_they_are_added_and_removed() {
     let one_more = count(&before).parse::<usize>().unwrap() + 1;
     assert_eq!(count(&added), one_more.to_string());
 
-    let removed = idp
-        .admin(
-            reqwest::Method::DELETE,
-            "/admin/api/users/api_zoe",
-            Some(ADMIN_TOKEN),
-            None,
-        )
-        .await;
+    let removed = idp.remove_person("api_zoe").await;
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     let after = idp.login_page().await;
     assert!(!after.contains(zoe_row));
