@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::exchange::{
-    Exchange, JwtView, form_pairs, jwe_view, jwt_view, jwt_view_checked, pretty,
+    Exchange, JwtContent, JwtView, Verdict, jwe_view, jwt_view, jwt_view_checked,
 };
 use crate::formats::utc_timestamp;
 use crate::hub::Platform;
@@ -134,10 +134,6 @@ fn entry(app: &AppState, dp: DpExchange) -> Exchange {
         }
         _ => Vec::new(),
     };
-    let params = match dp.request.method.as_str() {
-        "POST" => form_pairs(dp.request.body.as_deref().unwrap_or("")),
-        _ => Vec::new(),
-    };
     Exchange {
         back_channel: true,
         step: format!(
@@ -146,7 +142,6 @@ fn entry(app: &AppState, dp: DpExchange) -> Exchange {
         ),
         actors: ACTORS.into(),
         at: dp.started_at,
-        params,
         method: dp.request.method,
         url: dp.request.url,
         status: dp.response.as_ref().map(|r| r.status),
@@ -160,8 +155,6 @@ fn entry(app: &AppState, dp: DpExchange) -> Exchange {
         jwts,
         response_body: body,
         notes: dp.error.into_iter().collect(),
-        // Written when the entry is stored, from the masked request.
-        curl: None,
     }
 }
 
@@ -169,7 +162,7 @@ fn entry(app: &AppState, dp: DpExchange) -> Exchange {
 /// as it decoded it, with its verdict.
 fn encrypted_views(opened: &DpJwe, jws: Option<&DpJws>) -> Vec<JwtView> {
     let mut jwe = jwe_view(CHECKTOKEN, Some(&opened.header), &Err(String::new()));
-    jwe.signature = match (&opened.kid, opened.decrypted, &opened.error) {
+    jwe.verdict = Verdict::Said(match (&opened.kid, opened.decrypted, &opened.error) {
         (Some(kid), true, _) => {
             format!("Déchiffré par le fournisseur de données avec sa clé « {kid} »")
         }
@@ -177,15 +170,18 @@ fn encrypted_views(opened: &DpJwe, jws: Option<&DpJws>) -> Vec<JwtView> {
             format!("Non déchiffré par le fournisseur de données : {error}")
         }
         _ => "Non déchiffré par le fournisseur de données".to_owned(),
-    };
+    });
     let mut views = vec![jwe];
     if let Some(jws) = jws.filter(|_| opened.decrypted) {
         views.push(JwtView {
             label: CHECKTOKEN.into(),
-            header: jws.header.as_ref().map(pretty).unwrap_or_default(),
-            payload: jws.payload.as_ref().map(pretty).unwrap_or_default(),
-            signature: dp_verdict(jws.signature_valid, jws.error.as_deref())
-                .unwrap_or_else(|| "Non vérifiée".to_owned()),
+            content: JwtContent::Decoded {
+                header: jws.header.clone(),
+                payload: jws.payload.clone(),
+            },
+            verdict: dp_verdict(jws.signature_valid, jws.error.as_deref())
+                .unwrap_or_else(|| "Non vérifiée".to_owned())
+                .into(),
             encrypted: false,
         });
     }

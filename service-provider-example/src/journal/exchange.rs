@@ -1,8 +1,13 @@
 //! One entry of the journal: an exchange (a browser redirect or a server-to-server call), masked
-//! and cut before it is stored, with its JWTs decoded for display.
+//! and cut before it is stored.
+//!
+//! What can be derived from the exchange is derived when the journal is shown, not when it is
+//! recorded: the JWTs are kept as received and decoded for display ([`JwtView`]), the parameters
+//! are read from the masked URL or body and the `curl` command is written from the masked request
+//! ([`Shown`]). Every journey is recorded, few journals are read.
 
 use fc_plumbing::jose::{self, Jwa, JwkSet};
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 /// Bodies longer than this are cut (a journal is for reading, not for archiving).
@@ -14,8 +19,8 @@ pub const MAX_PAIRS: usize = 40;
 pub const MAX_VALUE_CHARS: usize = 2 * 1024;
 const MASK: &str = "********";
 
-/// One exchange, as shown on the journal page.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// One exchange, as stored in a journal.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Exchange {
     /// What this step is, in French ("Échange du code contre les jetons (token)").
     pub step: String,
@@ -27,8 +32,6 @@ pub struct Exchange {
     pub url: String,
     pub status: Option<u16>,
     pub duration_ms: Option<u64>,
-    /// Query or form parameters, decoded.
-    pub params: Vec<(String, String)>,
     pub request_headers: Vec<(String, String)>,
     pub request_body: Option<String>,
     pub response_headers: Vec<(String, String)>,
@@ -36,28 +39,182 @@ pub struct Exchange {
     pub jwts: Vec<JwtView>,
     pub notes: Vec<String>,
     /// A server-to-server call (as opposed to a browser redirect): it gets a `curl` command.
-    #[serde(default)]
     pub back_channel: bool,
-    /// The call as a `curl` command, built from the masked request.
-    #[serde(default)]
+}
+
+/// An exchange as the journal page and its JSON download show it: the stored exchange and what
+/// is derived from it.
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    #[serde(flatten)]
+    pub exchange: Exchange,
+    /// Form parameters (a POST) or query parameters (otherwise), decoded.
+    pub params: Vec<(String, String)>,
+    /// The call as a `curl` command, for a server-to-server call.
     pub curl: Option<String>,
 }
 
-/// A JWT taken apart for display — or the JWE layer around it (FranceConnect+).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+impl From<Exchange> for Shown {
+    fn from(exchange: Exchange) -> Self {
+        let mut params = match exchange.method.as_str() {
+            "POST" => form_pairs(exchange.request_body.as_deref().unwrap_or("")),
+            _ => query_pairs(&exchange.url),
+        };
+        for (name, value) in &mut params {
+            // The URL and body are masked already; this catches a name written percent-encoded.
+            if name == "client_secret" {
+                *value = MASK.into();
+            }
+            cap_pair(name, value);
+        }
+        let curl = exchange.back_channel.then(|| curl_command(&exchange));
+        Self {
+            exchange,
+            params,
+            curl,
+        }
+    }
+}
+
+/// A JWT of an exchange — or the JWE layer around one (FranceConnect+) — with the verdict of the
+/// check that decided. Serialised as shown: `label`, `header`, `payload` (both pretty-printed
+/// JSON), `signature` (the verdict in words) and `encrypted`.
+#[derive(Debug, Clone)]
 pub struct JwtView {
     pub label: String,
-    pub header: String,
-    pub payload: String,
-    /// The signature check result, in words (for a JWE: the decryption's).
-    pub signature: String,
-    /// A JWE: `header` is its protected header, `signature` says which key opened it.
-    #[serde(default)]
+    pub content: JwtContent,
+    pub verdict: Verdict,
+    /// A JWE: the header is its protected header, the verdict says which key opened it.
     pub encrypted: bool,
 }
 
+/// What a [`JwtView`] shows.
+#[derive(Debug, Clone)]
+pub enum JwtContent {
+    /// A compact JWS as received, decoded when shown.
+    Compact(String),
+    /// Parts decoded by someone else (the JWE header, the data provider's decoding); `None`
+    /// when unreadable.
+    Decoded {
+        header: Option<Value>,
+        payload: Option<Value>,
+    },
+}
+
+/// The verdict of a signature check (or of a decryption).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Verified and valid: the words name the algorithm and key of the token's header.
+    Valid,
+    /// Anything else, in words.
+    Said(String),
+}
+
+impl From<String> for Verdict {
+    fn from(words: String) -> Self {
+        Self::Said(words)
+    }
+}
+
+impl From<&str> for Verdict {
+    fn from(words: &str) -> Self {
+        Self::Said(words.to_owned())
+    }
+}
+
+/// A [`JwtView`] as the page and the download show it.
+#[derive(Serialize)]
+struct JwtShown {
+    label: String,
+    header: String,
+    payload: String,
+    signature: String,
+    encrypted: bool,
+}
+
+const ENCRYPTED_PAYLOAD: &str = "Contenu chiffré : le JWT signé ci-dessous, une fois déchiffré.";
+
+impl JwtView {
+    fn shown(&self) -> JwtShown {
+        let (header, payload, signature) = match &self.content {
+            JwtContent::Compact(jwt) => match jose::decode_unverified(jwt) {
+                Ok(decoded) => (
+                    pretty(&decoded.header),
+                    pretty(&decoded.payload),
+                    self.words(&decoded.header),
+                ),
+                Err(e) => (String::new(), String::new(), format!("JWT illisible : {e}")),
+            },
+            JwtContent::Decoded { header, payload } => {
+                let header_text = match header {
+                    Some(header) => pretty(header),
+                    None if self.encrypted => "(illisible)".to_owned(),
+                    None => String::new(),
+                };
+                let payload_text = match payload {
+                    _ if self.encrypted => ENCRYPTED_PAYLOAD.to_owned(),
+                    Some(payload) => pretty(payload),
+                    None => String::new(),
+                };
+                let words = self.words(header.as_ref().unwrap_or(&Value::Null));
+                (header_text, payload_text, words)
+            }
+        };
+        JwtShown {
+            label: self.label.clone(),
+            header,
+            payload,
+            signature,
+            encrypted: self.encrypted,
+        }
+    }
+
+    fn words(&self, header: &Value) -> String {
+        match &self.verdict {
+            Verdict::Valid => valid_signature(header),
+            Verdict::Said(words) => words.clone(),
+        }
+    }
+
+    /// Bytes this view holds, for the journal store's budget.
+    fn weight(&self) -> usize {
+        let content = match &self.content {
+            JwtContent::Compact(jwt) => jwt.len(),
+            JwtContent::Decoded { header, payload } => [header, payload]
+                .iter()
+                .filter_map(|v| v.as_ref())
+                .map(json_weight)
+                .sum(),
+        };
+        let verdict = match &self.verdict {
+            Verdict::Valid => 0,
+            Verdict::Said(words) => words.len(),
+        };
+        self.label.len() + content + verdict + 64
+    }
+}
+
+impl Serialize for JwtView {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.shown().serialize(serializer)
+    }
+}
+
+/// Roughly the bytes a JSON value holds in memory.
+fn json_weight(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len() + 32,
+        Value::Array(list) => list.iter().map(json_weight).sum::<usize>() + 32,
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| k.len() + 48 + json_weight(v))
+            .sum::<usize>(),
+        _ => 32,
+    }
+}
+
 impl Exchange {
-    /// A browser redirect, with the query of `url` as its parameters.
+    /// A browser redirect to `url`.
     pub fn browser(step: &str, actors: &str, url: &str, at: String) -> Self {
         Self {
             step: step.into(),
@@ -65,7 +222,6 @@ impl Exchange {
             at,
             method: "GET".into(),
             url: url.into(),
-            params: query_pairs(url),
             ..Self::default()
         }
     }
@@ -73,13 +229,6 @@ impl Exchange {
     /// Hides the client secret wherever it may appear (form and query parameters, form bodies,
     /// HTTP Basic credentials) and cuts whatever may be long. Called before anything is stored.
     pub fn masked(mut self) -> Self {
-        self.params.truncate(MAX_PAIRS);
-        for (name, value) in &mut self.params {
-            if name == "client_secret" {
-                *value = MASK.into();
-            }
-            cap_pair(name, value);
-        }
         for headers in [&mut self.request_headers, &mut self.response_headers] {
             headers.truncate(MAX_PAIRS);
             for (name, value) in headers.iter_mut() {
@@ -96,8 +245,6 @@ impl Exchange {
             .request_body
             .map(|b| cut(&mask_form(&b), MAX_BODY_CHARS));
         self.response_body = self.response_body.map(|b| cut(&b, MAX_BODY_CHARS));
-        // Built last, from the masked request only.
-        self.curl = self.back_channel.then(|| curl_command(&self));
         self
     }
 
@@ -107,21 +254,15 @@ impl Exchange {
             list.iter().map(|(k, v)| k.len() + v.len() + 48).sum()
         };
         let texts = [&self.step, &self.actors, &self.at, &self.method, &self.url];
-        let jwts: usize = self
-            .jwts
-            .iter()
-            .map(|j| j.label.len() + j.header.len() + j.payload.len() + j.signature.len())
-            .sum();
         texts.iter().map(|t| t.len()).sum::<usize>()
-            + pairs(&self.params)
             + pairs(&self.request_headers)
             + pairs(&self.response_headers)
-            + [&self.request_body, &self.response_body, &self.curl]
+            + [&self.request_body, &self.response_body]
                 .iter()
                 .map(|b| b.as_ref().map_or(0, String::len))
                 .sum::<usize>()
             + self.notes.iter().map(String::len).sum::<usize>()
-            + jwts
+            + self.jwts.iter().map(JwtView::weight).sum::<usize>()
             + 256
     }
 }
@@ -157,21 +298,13 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// Decodes `jwt` for display, with `signature`: the verdict of the check that decided.
-pub fn jwt_view(label: &str, jwt: &str, signature: impl Into<String>) -> JwtView {
-    match jose::decode_unverified(jwt) {
-        Ok(decoded) => JwtView {
-            label: label.into(),
-            header: pretty(&decoded.header),
-            payload: pretty(&decoded.payload),
-            signature: signature.into(),
-            encrypted: false,
-        },
-        Err(e) => JwtView {
-            label: label.into(),
-            signature: format!("JWT illisible : {e}"),
-            ..JwtView::default()
-        },
+/// `jwt` as received, decoded when shown, with the verdict of the check that decided.
+pub fn jwt_view(label: &str, jwt: &str, verdict: impl Into<Verdict>) -> JwtView {
+    JwtView {
+        label: label.into(),
+        content: JwtContent::Compact(jwt.to_owned()),
+        verdict: verdict.into(),
+        encrypted: false,
     }
 }
 
@@ -180,23 +313,22 @@ pub fn jwt_view(label: &str, jwt: &str, signature: impl Into<String>) -> JwtView
 pub fn jwe_view(label: &str, header: Option<&Value>, outcome: &Result<String, String>) -> JwtView {
     JwtView {
         label: format!("{label} chiffré (JWE)"),
-        header: header.map(pretty).unwrap_or_else(|| "(illisible)".into()),
-        payload: "Contenu chiffré : le JWT signé ci-dessous, une fois déchiffré.".into(),
-        signature: match outcome {
+        content: JwtContent::Decoded {
+            header: header.cloned(),
+            payload: None,
+        },
+        verdict: Verdict::Said(match outcome {
             Ok(kid) => format!(
                 "Déchiffré avec la clé « {kid} » de ce service (publiée à /.well-known/jwks.json)"
             ),
             Err(why) => format!("REFUSÉ : {why}"),
-        },
+        }),
         encrypted: true,
     }
 }
 
-/// The words for a signature that was verified and found valid, naming the key from the header.
-pub fn valid_signature(jwt: &str) -> String {
-    let header = jose::decode_unverified(jwt)
-        .map(|d| d.header)
-        .unwrap_or_default();
+/// The words for a signature that was verified and found valid, naming the key from `header`.
+fn valid_signature(header: &Value) -> String {
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("?");
     if alg == Jwa::HS256.as_str() {
         return "Signature HS256 valide (clé : client_secret)".to_owned();
@@ -205,9 +337,9 @@ pub fn valid_signature(jwt: &str) -> String {
     format!("Signature {alg} valide (clé « {kid} » du JWKS de FranceConnect)")
 }
 
-/// Decodes `jwt` for display and checks its signature against the hub's keys: only for a JWT
-/// nobody verified (a checktoken answer without the data provider's verdict). The algorithm
-/// must be an asymmetric one the hub uses, never `none`.
+/// `jwt`, with its signature checked against the hub's keys: only for a JWT nobody verified (a
+/// checktoken answer without the data provider's verdict). The algorithm must be an asymmetric
+/// one the hub uses, never `none`.
 pub fn jwt_view_checked(label: &str, jwt: &str, hub_jwks: &JwkSet) -> JwtView {
     let alg = jose::decode_unverified(jwt)
         .ok()
@@ -218,14 +350,14 @@ pub fn jwt_view_checked(label: &str, jwt: &str, hub_jwks: &JwkSet) -> JwtView {
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    let signature = match alg.parse::<Jwa>() {
+    let verdict = match alg.parse::<Jwa>() {
         Ok(alg) if alg != Jwa::HS256 => match hub_jwks.verify(jwt, alg, None) {
-            Ok(_) => valid_signature(jwt),
-            Err(e) => format!("Signature INVALIDE : {e}"),
+            Ok(_) => Verdict::Valid,
+            Err(e) => Verdict::Said(format!("Signature INVALIDE : {e}")),
         },
-        _ => format!("Algorithme {alg:?} refusé : non vérifiée"),
+        _ => Verdict::Said(format!("Algorithme {alg:?} refusé : non vérifiée")),
     };
-    jwt_view(label, jwt, signature)
+    jwt_view(label, jwt, verdict)
 }
 
 pub fn pretty(value: &Value) -> String {
@@ -284,11 +416,9 @@ mod tests {
     #[test]
     fn the_client_secret_is_masked_everywhere() {
         let exchange = Exchange {
+            method: "POST".into(),
+            back_channel: true,
             url: "http://hub/token?client_secret=s3cr3t&x=1".into(),
-            params: vec![
-                ("client_secret".into(), "s3cr3t".into()),
-                ("code".into(), "abc".into()),
-            ],
             request_headers: vec![("Authorization".into(), "Basic czNjcjN0".into())],
             request_body: Some(
                 "grant_type=authorization_code&code=abc&client_secret=s3cr3t&client_id=id".into(),
@@ -296,15 +426,17 @@ mod tests {
             ..Exchange::default()
         }
         .masked();
-        let all = serde_json::to_string(&exchange).unwrap();
-        assert!(!all.contains("s3cr3t"), "{all}");
-        assert!(!all.contains("czNjcjN0"), "{all}");
         assert_eq!(
             exchange.request_body.as_deref(),
             Some("grant_type=authorization_code&code=abc&client_secret=********&client_id=id")
         );
         assert_eq!(exchange.url, "http://hub/token?client_secret=********&x=1");
-        assert_eq!(exchange.params[1], ("code".into(), "abc".into()));
+        let shown = Shown::from(exchange);
+        let all = serde_json::to_string(&shown).unwrap();
+        assert!(!all.contains("s3cr3t"), "{all}");
+        assert!(!all.contains("czNjcjN0"), "{all}");
+        assert_eq!(shown.params[1], ("code".into(), "abc".into()));
+        assert_eq!(shown.params[2], ("client_secret".into(), MASK.into()));
     }
 
     #[test]
@@ -336,7 +468,7 @@ mod tests {
             ..Exchange::default()
         }
         .masked();
-        let curl = exchange.curl.unwrap();
+        let curl = Shown::from(exchange).curl.unwrap();
         assert!(
             curl.starts_with("curl -X 'POST' 'http://hub/api/v2/token'"),
             "{curl}"
@@ -348,23 +480,38 @@ mod tests {
         );
         assert!(!curl.contains("s3cr3t"));
         let redirect = Exchange::browser("x", "y", "http://hub/authorize?a=b", String::new());
-        assert!(redirect.masked().curl.is_none());
+        assert!(Shown::from(redirect.masked()).curl.is_none());
     }
 
     #[test]
     fn what_a_client_writes_is_cut() {
         let long = "é".repeat(MAX_VALUE_CHARS * 3);
+        let pairs: Vec<String> = (0..100)
+            .map(|i| format!("{i}={}", "é".repeat(30)))
+            .collect();
         let exchange = Exchange {
             url: format!("http://sp/cb?state={long}"),
-            params: (0..100).map(|i| (i.to_string(), long.clone())).collect(),
+            request_body: Some(pairs.join("&")),
             response_body: Some("x".repeat(MAX_BODY_CHARS + 10)),
             ..Exchange::default()
         }
         .masked();
-        assert!(exchange.response_body.unwrap().ends_with("(tronqué)"));
-        assert_eq!(exchange.params.len(), MAX_PAIRS);
-        assert!(exchange.params[0].1.chars().count() < MAX_VALUE_CHARS + 20);
         assert!(exchange.url.chars().count() < MAX_URL_CHARS + 20);
+        assert!(
+            exchange
+                .response_body
+                .as_deref()
+                .unwrap()
+                .ends_with("(tronqué)")
+        );
+        let query = Shown::from(exchange.clone());
+        assert_eq!(query.params.len(), 1);
+        assert!(query.params[0].1.chars().count() < MAX_VALUE_CHARS + 20);
+        let form = Shown::from(Exchange {
+            method: "POST".into(),
+            ..exchange
+        });
+        assert_eq!(form.params.len(), MAX_PAIRS);
     }
 
     #[test]
@@ -375,7 +522,7 @@ mod tests {
             &serde_json::json!({"sub": "s"}),
         )
         .unwrap();
-        let view = jwt_view("ID token", &jwt, valid_signature(&jwt));
+        let view = jwt_view("ID token", &jwt, Verdict::Valid).shown();
         assert!(
             view.signature.starts_with("Signature ES256 valide (clé « "),
             "{}",
@@ -383,7 +530,9 @@ mod tests {
         );
         assert!(view.payload.contains("\"sub\""));
         assert!(view.header.contains("ES256"));
-        let unreadable = jwt_view("x", "not-a-jwt", "ignored");
+        let refused = jwt_view("ID token", &jwt, "REFUSÉ : expiré").shown();
+        assert_eq!(refused.signature, "REFUSÉ : expiré");
+        let unreadable = jwt_view("x", "not-a-jwt", "ignored").shown();
         assert!(unreadable.signature.starts_with("JWT illisible"));
     }
 
@@ -393,7 +542,7 @@ mod tests {
         let jwks = keys.jwk_set();
         let claims = serde_json::json!({"sub": "s"});
         let jwt = jose::sign_jwt(&keys.signer(Jwa::ES256, ""), &claims).unwrap();
-        let view = jwt_view_checked("ID token", &jwt, &jwks);
+        let view = jwt_view_checked("ID token", &jwt, &jwks).shown();
         assert!(
             view.signature.starts_with("Signature ES256 valide"),
             "{}",
@@ -404,12 +553,14 @@ mod tests {
         let forged = jose::sign_jwt(&other.signer(Jwa::ES256, ""), &claims).unwrap();
         assert!(
             jwt_view_checked("x", &forged, &jwks)
+                .shown()
                 .signature
                 .contains("INVALIDE")
         );
         let hmac = jose::sign_jwt(&keys.signer(Jwa::HS256, "secret"), &claims).unwrap();
         assert!(
             jwt_view_checked("x", &hmac, &jwks)
+                .shown()
                 .signature
                 .contains("refusé")
         );

@@ -19,10 +19,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
-use serde_json::Value;
+use serde::Deserialize;
 
 use super::data_provider;
-use super::exchange::{Exchange, jwe_view, jwt_view, valid_signature};
+use super::exchange::{self, Exchange, jwe_view, jwt_view};
 use super::recorder::{Opening, Recorded, Recorder, Verdict};
 use crate::formats::utc_timestamp;
 use crate::pending::PendingLogin;
@@ -172,14 +172,11 @@ fn labelled(
     verdicts: &[Verdict],
     openings: &[Opening],
 ) -> Exchange {
-    let path = url::Url::parse(&call.url)
-        .map(|u| u.path().to_owned())
-        .unwrap_or_default();
     let hub = app.hubs.owning(&call.url);
     let dp = call
         .url
         .starts_with(app.config.dp_url.trim_end_matches('/'));
-    let (step, actors) = match (hub_step(&path), hub) {
+    let (step, actors) = match (hub_step(&call.url), hub) {
         (Some(step), Some(hub)) => (step.to_owned(), format!("SP → {}", hub.platform().name())),
         _ if dp => (
             "Appel du fournisseur de données avec le jeton d'accès".to_owned(),
@@ -210,19 +207,20 @@ fn labelled(
     call
 }
 
-/// The verdict on `jwt`, in words.
-fn verdict(verdicts: &[Verdict], jwt: &str) -> String {
+/// The verdict on `jwt`, as the journal shows it.
+fn verdict(verdicts: &[Verdict], jwt: &str) -> exchange::Verdict {
     match verdicts.iter().find(|v| v.jwt == jwt) {
-        Some(Verdict { refused: None, .. }) => valid_signature(jwt),
+        Some(Verdict { refused: None, .. }) => exchange::Verdict::Valid,
         Some(Verdict {
             refused: Some(why), ..
-        }) => format!("REFUSÉ : {why}"),
-        None => "Non vérifié : le parcours s'est arrêté avant".to_owned(),
+        }) => format!("REFUSÉ : {why}").into(),
+        None => "Non vérifié : le parcours s'est arrêté avant".into(),
     }
 }
 
-/// The step of a call to one of the hub's endpoints, named by the end of its path.
-fn hub_step(path: &str) -> Option<&'static str> {
+/// The step of a call to one of the hub's endpoints, named by the last segment of its path.
+fn hub_step(url: &str) -> Option<&'static str> {
+    let path = url.split(['?', '#']).next().unwrap_or("");
     Some(match path.rsplit('/').next().unwrap_or("") {
         "token" => "Échange du code contre les jetons (token)",
         "userinfo" => "Informations sur l'utilisateur (userinfo)",
@@ -235,10 +233,14 @@ fn hub_step(path: &str) -> Option<&'static str> {
 /// The token of a token answer (its ID token) or of a userinfo answer (the answer itself): a
 /// JWS, or a JWE on FranceConnect+.
 fn received_jwt(call: &Exchange) -> Option<(&'static str, String)> {
+    /// A token answer, read for its ID token only.
+    #[derive(Deserialize)]
+    struct TokenAnswer {
+        id_token: Option<String>,
+    }
     let body = call.response_body.as_deref()?.trim();
-    if let Ok(json) = serde_json::from_str::<Value>(body) {
-        let id_token = json.get("id_token")?.as_str()?;
-        return Some(("ID token", id_token.to_owned()));
+    if let Ok(answer) = serde_json::from_str::<TokenAnswer>(body) {
+        return Some(("ID token", answer.id_token?));
     }
     let compact = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
     let parts = body.split('.').count();

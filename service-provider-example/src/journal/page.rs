@@ -3,17 +3,20 @@
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
 
-use super::exchange::Exchange;
+use super::exchange::Shown;
 use super::feed::journal_id;
 use super::store::MAX_ENTRIES;
 use crate::error::SpError;
 use crate::startup::AppState;
 
-/// The entries of this session's journal, without creating one.
-fn entries(app: &AppState, session: &Session) -> Vec<Exchange> {
+/// The entries of this session's journal as shown, without creating one.
+fn entries(app: &AppState, session: &Session) -> Vec<Shown> {
     journal_id(session)
         .map(|id| app.journals.entries(&id))
         .unwrap_or_default()
+        .into_iter()
+        .map(Shown::from)
+        .collect()
 }
 
 /// `GET /journal`: the timeline of this session.

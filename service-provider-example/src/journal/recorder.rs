@@ -16,7 +16,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use fc_plumbing::{BackChannel, BackChannelError, Clock};
 use openidconnect::{HttpRequest as OidcRequest, HttpResponse as OidcResponse};
 
-use super::exchange::{Exchange, form_pairs, query_pairs};
+use super::exchange::Exchange;
 use crate::startup::AppState;
 
 /// What one request exchanged through the back channel, and the verdicts on the JWTs received.
@@ -162,7 +162,7 @@ impl Http {
 }
 
 fn request_exchange(request: &OidcRequest, at: String) -> Exchange {
-    let mut exchange = Exchange {
+    Exchange {
         back_channel: true,
         at,
         method: request.method().to_string(),
@@ -170,12 +170,7 @@ fn request_exchange(request: &OidcRequest, at: String) -> Exchange {
         request_headers: header_pairs(request.headers()),
         request_body: body_text(request.body()),
         ..Exchange::default()
-    };
-    exchange.params = match exchange.method.as_str() {
-        "POST" => form_pairs(exchange.request_body.as_deref().unwrap_or("")),
-        _ => query_pairs(&exchange.url),
-    };
-    exchange
+    }
 }
 
 /// One log line per call, naming the endpoint only: no query, header or body (tokens stay out).

@@ -431,6 +431,23 @@ async fn back_channel_calls_come_with_curl_and_the_data_call_with_its_correlatio
     let curl = find("(token)")["curl"].as_str().unwrap();
     assert!(curl.starts_with(&format!("curl -X 'POST' '{}/api/v2/token'", app.hub.url)));
     assert!(curl.contains("client_secret=********"), "{curl}");
+    // Parameters are read from the form of a POST and from the query of a redirect.
+    let param = |entry: &serde_json::Value, name: &str| -> Option<String> {
+        entry["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|p| (p[0] == name).then(|| p[1].as_str().unwrap().to_owned()))
+    };
+    let token = find("(token)");
+    assert_eq!(
+        param(token, "grant_type").as_deref(),
+        Some("authorization_code")
+    );
+    assert_eq!(param(token, "client_secret").as_deref(), Some("********"));
+    let authorize = find("(authorize)");
+    assert_eq!(param(authorize, "response_type").as_deref(), Some("code"));
+    assert_eq!(find("(userinfo)")["params"], serde_json::json!([]));
     let checktoken = find("(checktoken)");
     assert!(checktoken["curl"].as_str().unwrap().contains("/checktoken"));
     assert!(!download.body.contains(app.config.client_secret.expose()));
