@@ -93,9 +93,14 @@ async fn favicon_get() -> HttpResponse {
 /// The browser pages of one API version: the mire, the consent page and their forms.
 fn interaction_pages(version: ApiVersion) -> actix_web::Scope {
     let scope = web::scope(version.prefix()).app_data(web::Data::new(version));
+    // A path with a parameter is matched by a regular expression, tried for every request that
+    // reaches it: behind a static prefix, only the requests for an interaction try it.
+    let interaction = web::scope("/interaction")
+        .route("/{uid}", web::get().to(pages::interaction_get))
+        .route("/{uid}/consent", web::get().to(pages::consent_get));
     scope
         .route("/authorize", web::get().to(pages::authorize_get))
-        .route("/interaction/{uid}", web::get().to(pages::interaction_get))
+        .service(interaction)
         .route(
             "/redirect-to-idp",
             web::post().to(pages::redirect_to_idp_post),
@@ -103,10 +108,6 @@ fn interaction_pages(version: ApiVersion) -> actix_web::Scope {
         .route(
             "/redirect-to-sp-with-error",
             web::get().to(pages::redirect_to_sp_with_error_get),
-        )
-        .route(
-            "/interaction/{uid}/consent",
-            web::get().to(pages::consent_get),
         )
         .route("/login", web::post().to(pages::login_post))
         .route("/token", web::post().to(api::token_post))
