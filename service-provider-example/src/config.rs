@@ -103,9 +103,10 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 pub const DEFAULT_SESSION_MEGABYTES: usize = 64;
 /// Default of `max_journals`.
 pub const DEFAULT_MAX_JOURNALS: usize = 10_000;
-/// Default of `journal_megabytes`: a journal of a whole journey weighs 20 to 60 kilobytes, so
-/// roughly the last 500 to 1 500 journeys stay readable; the budget stays well under the 100 MB a
-/// program should peak at with 2 000 journeys in flight (BENCHMARKS.md, "Memory").
+/// Default of `journal_megabytes`: the journal of a login, a data call and a logout weighs about
+/// 17 kilobytes by the store's count (more with FranceConnect+'s encrypted tokens or long
+/// values), so roughly the last 1 500 journeys stay readable; the budget stays well under the
+/// 100 MB a program should peak at with 2 000 journeys in flight (BENCHMARKS.md, "Memory").
 pub const DEFAULT_JOURNAL_MEGABYTES: usize = 32;
 
 #[derive(Debug, Clone, clap::Parser)]
