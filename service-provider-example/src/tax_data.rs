@@ -82,7 +82,8 @@ fn family_situation(code: &str) -> String {
     }
 }
 
-/// `{nbPac, enfants, invalides, rattaches}` as "3 : 2 enfants, 1 personne invalide".
+/// `{nbPac, enfants, invalides, rattaches}` as "3 (2 enfants, 1 personne invalide)": the page
+/// writes it after "Personnes à charge :", so no second colon.
 fn dependants(pac: &Value) -> Option<String> {
     let count = |field: &str| pac.get(field).and_then(Value::as_i64).unwrap_or(0);
     let total = pac.get("nbPac")?.as_i64()?;
@@ -105,7 +106,7 @@ fn dependants(pac: &Value) -> Option<String> {
     Some(if detail.is_empty() {
         total.to_string()
     } else {
-        format!("{total} : {}", detail.join(", "))
+        format!("{total} ({})", detail.join(", "))
     })
 }
 
@@ -137,7 +138,7 @@ mod tests {
                 ("Revenu fiscal de référence", "42\u{202f}000\u{a0}€"),
                 ("Nombre de parts", "2"),
                 ("Situation de famille", "Marié(e)"),
-                ("Personnes à charge", "3 : 2 enfants, 1 personne invalide"),
+                ("Personnes à charge", "3 (2 enfants, 1 personne invalide)"),
                 ("Adresse fiscale", "12 RUE DE LA REPUBLIQUE 95200 SARCELLES"),
             ]
         );
