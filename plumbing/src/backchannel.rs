@@ -59,7 +59,7 @@ pub enum BackChannelError {
     Invalid(String),
     /// The call waited its whole timeout for one of the peer's places.
     #[error(
-        "request to {url} failed: the peer's {limit} places for calls stayed taken for {waited:?}"
+        "request to {url} failed: the calls in flight to the peer stayed at its limit ({limit}) for {waited:?}"
     )]
     Busy {
         url: String,
@@ -83,7 +83,9 @@ impl BackChannelError {
         match self {
             Self::Transport { error, .. } => error_chain(error),
             Self::Busy { limit, waited, .. } => {
-                format!("the peer's {limit} places for calls stayed taken for {waited:?}")
+                format!(
+                    "the calls in flight to the peer stayed at its limit ({limit}) for {waited:?}"
+                )
             }
             other => other.to_string(),
         }
@@ -858,7 +860,7 @@ mod peer_limit_tests {
         assert!(second.is_timeout());
         let text = second.to_string();
         assert!(
-            text.contains("the peer's 1 places for calls stayed taken"),
+            text.contains("the calls in flight to the peer stayed at its limit (1)"),
             "{text}"
         );
         assert!(!text.contains("secret"), "no query in the error: {text}");
