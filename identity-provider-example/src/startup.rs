@@ -81,59 +81,71 @@ impl Memory {
     }
 }
 
+/// The test people of every folder, watched for changes every `reload_interval_ms` when set.
+fn load_people(config: &Config) -> Result<Arc<UserStore>, StartupError> {
+    let mut dirs = vec![config.users_dir.clone()];
+    dirs.extend(config.extra_users_dirs.iter().cloned());
+    let users = Arc::new(UserStore::load(dirs)?);
+    tracing::info!(
+        users = users.current().len(),
+        dir = %config.users_dir.display(),
+        "test people loaded"
+    );
+    if config.reload_interval_ms > 0 {
+        // Holds a weak reference: the task ends once the server (and its state) is gone.
+        tokio::spawn(watch_folders(
+            Arc::downgrade(&users),
+            Duration::from_millis(config.reload_interval_ms),
+        ));
+    }
+    Ok(users)
+}
+
+/// What every request shares: the registered client, the people, the keys, the stores.
+fn app_state(config: &Config, users: Arc<UserStore>) -> Result<AppState, StartupError> {
+    // Both keys exist whatever the algorithm, so the published JWKS is usable if the hub's
+    // registration switches; the RSA key is generated in the background (startup does not
+    // wait for it, nothing here reads it).
+    let keys = KeySet::generate("identity-provider-example")?;
+    let clock = config.clock.clone();
+    let stores = Stores::new(
+        config.max_entries,
+        config.store_megabytes,
+        Duration::from_secs(FORM_TTL_SECS.unsigned_abs()),
+        &clock,
+    );
+    stores.spawn_sweepers();
+    Ok(AppState {
+        issuer: config.public_url.clone(),
+        base_url: config.public_url.trim_end_matches('/').to_owned(),
+        client: RegisteredClient {
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            redirect_uris: config.redirect_uris.clone(),
+            post_logout_redirect_uris: config.post_logout_redirect_uris.clone(),
+            id_token_signed_response_alg: config.id_token_signed_response_alg,
+        },
+        users,
+        slow: Duration::from_secs(config.slow_secs),
+        keys,
+        verification_keys: std::sync::OnceLock::new(),
+        templates: templates()?,
+        login_lists: LoginLists::default(),
+        forms: FormSigner::generate(),
+        stores,
+        clock,
+        admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+        cookie_secure: config.cookie_secure,
+    })
+}
+
 impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartupError> {
         check(&config)?;
-        let mut dirs = vec![config.users_dir.clone()];
-        dirs.extend(config.extra_users_dirs.iter().cloned());
-        let users = Arc::new(UserStore::load(dirs)?);
-        tracing::info!(
-            users = users.current().len(),
-            dir = %config.users_dir.display(),
-            "test people loaded"
-        );
-        if config.reload_interval_ms > 0 {
-            // Holds a weak reference: the task ends once the server (and its state) is gone.
-            tokio::spawn(watch_folders(
-                Arc::downgrade(&users),
-                Duration::from_millis(config.reload_interval_ms),
-            ));
-        }
+        let users = load_people(&config)?;
         let reload_events = users.subscribe();
-        // Both keys exist whatever the algorithm, so the published JWKS is usable if the hub's
-        // registration switches; the RSA key is generated in the background (startup does not
-        // wait for it, nothing here reads it).
-        let keys = KeySet::generate("identity-provider-example")?;
+        let state = web::Data::new(app_state(&config, users)?);
         let clock = config.clock.clone();
-        let stores = Stores::new(
-            config.max_entries,
-            config.store_megabytes,
-            Duration::from_secs(FORM_TTL_SECS.unsigned_abs()),
-            &clock,
-        );
-        stores.spawn_sweepers();
-        let state = web::Data::new(AppState {
-            issuer: config.public_url.clone(),
-            base_url: config.public_url.trim_end_matches('/').to_owned(),
-            client: RegisteredClient {
-                client_id: config.client_id,
-                client_secret: config.client_secret,
-                redirect_uris: config.redirect_uris,
-                post_logout_redirect_uris: config.post_logout_redirect_uris,
-                id_token_signed_response_alg: config.id_token_signed_response_alg,
-            },
-            users,
-            slow: Duration::from_secs(config.slow_secs),
-            keys,
-            verification_keys: std::sync::OnceLock::new(),
-            templates: templates()?,
-            login_lists: LoginLists::default(),
-            forms: FormSigner::generate(),
-            stores,
-            clock: clock.clone(),
-            admin_token: config.admin_token.filter(|t| !t.is_empty()),
-            cookie_secure: config.cookie_secure,
-        });
         // One key and one store for every worker, or sessions would only work on one of them.
         let session_key = actix_web::cookie::Key::generate();
         let session_store = MemorySessionStore::new(
