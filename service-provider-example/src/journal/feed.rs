@@ -22,8 +22,8 @@ use actix_web::{Error, HttpMessage, web};
 use serde::Deserialize;
 
 use super::data_provider;
-use super::exchange::{self, Exchange, jwe_view, jwt_view};
-use super::recorder::{Opening, Recorded, Recorder, Verdict};
+use super::exchange::{Exchange, Verdict, jwe_view, jwt_view};
+use super::recorder::{JwtCheck, Opening, Recorded, Recorder};
 use crate::formats::utc_timestamp;
 use crate::pending::PendingLogin;
 use crate::session::Purpose;
@@ -169,7 +169,7 @@ fn departure<B>(
 fn labelled(
     app: &AppState,
     mut call: Exchange,
-    verdicts: &[Verdict],
+    verdicts: &[JwtCheck],
     openings: &[Opening],
 ) -> Exchange {
     let hub = app.hubs.owning(&call.url);
@@ -208,10 +208,10 @@ fn labelled(
 }
 
 /// The verdict on `jwt`, as the journal shows it.
-fn verdict(verdicts: &[Verdict], jwt: &str) -> exchange::Verdict {
+fn verdict(verdicts: &[JwtCheck], jwt: &str) -> Verdict {
     match verdicts.iter().find(|v| v.jwt == jwt) {
-        Some(Verdict { refused: None, .. }) => exchange::Verdict::Valid,
-        Some(Verdict {
+        Some(JwtCheck { refused: None, .. }) => Verdict::Valid,
+        Some(JwtCheck {
             refused: Some(why), ..
         }) => format!("REFUSÉ : {why}").into(),
         None => "Non vérifié : le parcours s'est arrêté avant".into(),

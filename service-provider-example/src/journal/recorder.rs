@@ -23,7 +23,7 @@ use crate::startup::AppState;
 #[derive(Debug, Default)]
 pub struct Recorder {
     calls: Mutex<Vec<Exchange>>,
-    verdicts: Mutex<Vec<Verdict>>,
+    verdicts: Mutex<Vec<JwtCheck>>,
     openings: Mutex<Vec<Opening>>,
     clock: Clock,
 }
@@ -47,13 +47,13 @@ pub type Opened<'a> = Result<(&'a str, &'a str), &'a str>;
 #[derive(Debug, Default)]
 pub struct Recorded {
     pub calls: Vec<Exchange>,
-    pub verdicts: Vec<Verdict>,
+    pub verdicts: Vec<JwtCheck>,
     pub openings: Vec<Opening>,
 }
 
 /// The outcome of the check of one JWT of the hub.
 #[derive(Debug, Clone)]
-pub struct Verdict {
+pub struct JwtCheck {
     pub jwt: String,
     /// Why it was refused; `None` when it passed.
     pub refused: Option<String>,
@@ -137,7 +137,7 @@ impl Http {
     pub fn verdict(&self, jwt: &str, refused: Option<String>) {
         if let Some(recorder) = &self.recorder {
             let jwt = jwt.to_owned();
-            lock(&recorder.verdicts).push(Verdict { jwt, refused });
+            lock(&recorder.verdicts).push(JwtCheck { jwt, refused });
         }
     }
 }

@@ -144,7 +144,7 @@ async fn the_data_page_speaks_words_with_each_administration_under_its_heading()
     assert!(tax < position("Revenu fiscal de référence</dt><dd>28\u{202f}000\u{a0}€</dd>"));
     assert!(tax < position("Nombre de parts</dt><dd>1,5</dd>"));
     assert!(tax < position("Situation de famille</dt><dd>Célibataire</dd>"));
-    assert!(tax < position("Personnes à charge</dt><dd>1 : 1 enfant</dd>"));
+    assert!(tax < position("Personnes à charge</dt><dd>1 (1 enfant)</dd>"));
     assert!(tax < position("Adresse fiscale</dt><dd>12 RUE DE LA REPUBLIQUE"));
     let health = position("<h2>Assurance maladie</h2>");
     assert!(tax < health);
