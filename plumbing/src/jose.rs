@@ -931,6 +931,12 @@ pub struct DecodedJwt {
     pub payload: Value,
 }
 
+/// The header of a compact JWS, without verifying anything and without decoding the payload:
+/// enough to read `alg` or `kid` before choosing what to check.
+pub fn header_unverified(jwt: &str) -> Result<Value, JoseError> {
+    Parts::split(jwt)?.header()
+}
+
 /// Decodes a compact JWS without verifying it.
 pub fn decode_unverified(jwt: &str) -> Result<DecodedJwt, JoseError> {
     let parts = Parts::split(jwt)?;
@@ -1218,6 +1224,16 @@ mod tests {
         ));
         assert!(decode_unverified("a.b").is_err());
         assert!(decode_unverified("").is_err());
+        // The header alone: read even when the payload is not JSON, refused when not a JWS.
+        let garbage_payload = jwt_of(&json!({"alg": "ES256"}), &json!({}), &[0; 64])
+            .split('.')
+            .enumerate()
+            .map(|(i, part)| if i == 1 { "bm90IGpzb24" } else { part })
+            .collect::<Vec<_>>()
+            .join(".");
+        assert_eq!(header_unverified(&garbage_payload).unwrap()["alg"], "ES256");
+        assert!(header_unverified("a.b").is_err());
+        assert!(header_unverified("bm90IGpzb24.e30.c2ln").is_err());
     }
 
     #[test]
