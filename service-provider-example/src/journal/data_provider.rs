@@ -15,9 +15,7 @@ use serde::Deserialize;
 
 use serde_json::Value;
 
-use super::exchange::{
-    Exchange, JwtContent, JwtView, Verdict, jwe_view, jwt_view, jwt_view_checked,
-};
+use super::exchange::{Exchange, JwtContent, JwtView, jwe_view, jwt_view, jwt_view_checked};
 use crate::formats::utc_timestamp;
 use crate::hub::Platform;
 use crate::startup::AppState;
@@ -161,8 +159,7 @@ fn entry(app: &AppState, dp: DpExchange) -> Exchange {
 /// An encrypted checktoken answer: the JWE as the data provider opened it, then the JWS inside
 /// as it decoded it, with its verdict.
 fn encrypted_views(opened: &DpJwe, jws: Option<&DpJws>) -> Vec<JwtView> {
-    let mut jwe = jwe_view(CHECKTOKEN, Some(&opened.header), &Err(String::new()));
-    jwe.verdict = Verdict::Said(match (&opened.kid, opened.decrypted, &opened.error) {
+    let verdict = match (&opened.kid, opened.decrypted, &opened.error) {
         (Some(kid), true, _) => {
             format!("Déchiffré par le fournisseur de données avec sa clé « {kid} »")
         }
@@ -170,8 +167,8 @@ fn encrypted_views(opened: &DpJwe, jws: Option<&DpJws>) -> Vec<JwtView> {
             format!("Non déchiffré par le fournisseur de données : {error}")
         }
         _ => "Non déchiffré par le fournisseur de données".to_owned(),
-    });
-    let mut views = vec![jwe];
+    };
+    let mut views = vec![jwe_view(CHECKTOKEN, Some(&opened.header), verdict)];
     if let Some(jws) = jws.filter(|_| opened.decrypted) {
         views.push(JwtView {
             label: CHECKTOKEN.into(),
@@ -222,5 +219,66 @@ fn checktoken_view(app: &AppState, jwt: &str, verdict: Option<&DpJws>) -> JwtVie
                 .unwrap_or(app.hubs.get(Platform::FranceConnect));
             jwt_view_checked(CHECKTOKEN, jwt, &hub.cached_keys())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shown(views: &[JwtView]) -> Vec<Value> {
+        views
+            .iter()
+            .map(|v| serde_json::to_value(v).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn an_encrypted_checktoken_answer_shows_the_jwe_then_the_jws_the_data_provider_opened() {
+        let opened = DpJwe {
+            header: json!({"alg": "ECDH-ES", "enc": "A256GCM", "kid": "dp-key"}),
+            kid: Some("dp-key".into()),
+            decrypted: true,
+            error: None,
+        };
+        let jws = DpJws {
+            header: Some(json!({"alg": "ES256"})),
+            payload: Some(json!({"token_introspection": {"active": true}})),
+            signature_valid: Some(true),
+            error: None,
+        };
+        let views = shown(&encrypted_views(&opened, Some(&jws)));
+        assert_eq!(views.len(), 2);
+        assert_eq!(views[0]["encrypted"], true);
+        assert!(views[0]["header"].as_str().unwrap().contains("ECDH-ES"));
+        assert_eq!(
+            views[0]["signature"],
+            "Déchiffré par le fournisseur de données avec sa clé « dp-key »"
+        );
+        assert!(
+            views[1]["payload"]
+                .as_str()
+                .unwrap()
+                .contains("token_introspection")
+        );
+        assert_eq!(views[1]["signature"], BY_DP);
+
+        let refused = DpJwe {
+            decrypted: false,
+            kid: None,
+            error: Some("clé inconnue".into()),
+            ..opened
+        };
+        let views = shown(&encrypted_views(&refused, Some(&jws)));
+        assert_eq!(
+            views.len(),
+            1,
+            "nothing inside is shown when it did not open"
+        );
+        assert_eq!(
+            views[0]["signature"],
+            "Non déchiffré par le fournisseur de données : clé inconnue"
+        );
     }
 }

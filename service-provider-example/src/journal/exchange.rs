@@ -308,22 +308,29 @@ pub fn jwt_view(label: &str, jwt: &str, verdict: impl Into<Verdict>) -> JwtView 
     }
 }
 
-/// The JWE layer of a token FranceConnect+ encrypted to us: its protected header (`alg`, `enc`,
-/// `cty`, `kid`, `epk`, `iss`, `aud`) and which of our keys opened it, or why none did.
-pub fn jwe_view(label: &str, header: Option<&Value>, outcome: &Result<String, String>) -> JwtView {
+/// The JWE layer of a token FranceConnect+ encrypted: its protected header (`alg`, `enc`, `cty`,
+/// `kid`, `epk`, `iss`, `aud`) and who opened it with which key, or why it did not open.
+pub fn jwe_view(label: &str, header: Option<&Value>, verdict: impl Into<Verdict>) -> JwtView {
     JwtView {
         label: format!("{label} chiffré (JWE)"),
         content: JwtContent::Decoded {
             header: header.cloned(),
             payload: None,
         },
-        verdict: Verdict::Said(match outcome {
-            Ok(kid) => format!(
-                "Déchiffré avec la clé « {kid} » de ce service (publiée à /.well-known/jwks.json)"
-            ),
-            Err(why) => format!("REFUSÉ : {why}"),
-        }),
+        verdict: verdict.into(),
         encrypted: true,
+    }
+}
+
+/// The words for our own decryption of a JWE: which of our keys opened it, or why none did.
+pub fn opened_by_us(outcome: &Result<String, String>) -> String {
+    match outcome {
+        Ok(kid) => {
+            format!(
+                "Déchiffré avec la clé « {kid} » de ce service (publiée à /.well-known/jwks.json)"
+            )
+        }
+        Err(why) => format!("REFUSÉ : {why}"),
     }
 }
 

@@ -22,7 +22,7 @@ use actix_web::{Error, HttpMessage, web};
 use serde::Deserialize;
 
 use super::data_provider;
-use super::exchange::{Exchange, Verdict, jwe_view, jwt_view};
+use super::exchange::{Exchange, Verdict, jwe_view, jwt_view, opened_by_us};
 use super::recorder::{JwtCheck, Opening, Recorded, Recorder};
 use crate::formats::utc_timestamp;
 use crate::pending::PendingLogin;
@@ -193,8 +193,9 @@ fn labelled(
         let opening = openings.iter().find(|o| o.jwe == token);
         let jwt = match opening {
             Some(opening) => {
+                let verdict = opened_by_us(&opening.outcome);
                 call.jwts
-                    .push(jwe_view(label, opening.header.as_ref(), &opening.outcome));
+                    .push(jwe_view(label, opening.header.as_ref(), verdict));
                 opening.plaintext.clone()
             }
             None => Some(token),
