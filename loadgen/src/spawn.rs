@@ -61,6 +61,21 @@ impl Program {
         }
     }
 
+    /// Fails if the process has already exited (its log says why: a port taken, a bad option).
+    pub fn still_running(&mut self) -> anyhow::Result<()> {
+        let Some(child) = self.child.as_mut() else {
+            anyhow::bail!("{} was not started", self.name);
+        };
+        match child.try_wait()? {
+            None => Ok(()),
+            Some(status) => anyhow::bail!(
+                "{} exited ({status}) right after starting: see {}",
+                self.name,
+                self.log.display()
+            ),
+        }
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
@@ -136,6 +151,23 @@ pub fn probe_client() -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
+/// Fails if a program's probe answers before the program is started. Something still listening
+/// there (often a program left running by an earlier run) would be measured in place of the one
+/// started now, whose bind fails: zero CPU, zero RSS, and journeys that succeed all the same.
+async fn refuse_taken<'a>(
+    client: &reqwest::Client,
+    probes: impl Iterator<Item = (&'a str, &'a str)>,
+) -> anyhow::Result<()> {
+    for (name, probe) in probes {
+        if client.get(probe).send().await.is_ok() {
+            anyhow::bail!(
+                "{probe} answers before {name} is started: stop what listens there first"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Starts the programs of `set` from `bin_dir` (the hub with `hub_args`) and waits until all
 /// answer (at most 30 s each).
 pub async fn start(
@@ -180,6 +212,11 @@ pub async fn start(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let client = probe_client()?;
+    refuse_taken(
+        &client,
+        specs.iter().map(|(name, _, probe)| (*name, *probe)),
+    )
+    .await?;
     let first = Instant::now();
     let mut programs = Vec::new();
     let mut waits = Vec::new();
@@ -213,10 +250,11 @@ pub async fn start(
     }
     let mut startup = Vec::new();
     let mut all_ready = Duration::ZERO;
-    for (wait, program) in waits.into_iter().zip(&programs) {
+    for (wait, program) in waits.into_iter().zip(&mut programs) {
         let (own, since_first) = wait
             .await?
             .with_context(|| format!("{} did not answer within 30 s", program.name))?;
+        program.still_running()?;
         all_ready = all_ready.max(since_first);
         startup.push(Startup {
             program: program.name.into(),
@@ -228,4 +266,35 @@ pub async fn start(
         startup,
         all_ready_ms: all_ready.as_secs_f64() * 1000.0,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[tokio::test]
+    async fn a_port_that_already_answers_is_refused() -> anyhow::Result<()> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let taken = format!("http://{}/", listener.local_addr()?);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0_u8; 1024];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+            }
+        });
+        let client = probe_client()?;
+        let refused = refuse_taken(&client, [("hub", taken.as_str())].into_iter()).await;
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("answers before hub is started"),
+            "{message}"
+        );
+
+        let free = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let closed = format!("http://{}/", free.local_addr()?);
+        drop(free);
+        refuse_taken(&client, [("hub", closed.as_str())].into_iter()).await
+    }
 }
