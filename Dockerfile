@@ -31,6 +31,10 @@ FROM scratch
 COPY --from=build /rootfs/ /
 COPY fixtures /app/fixtures
 ENV PATH=/usr/local/bin
+# No transparent huge pages for mimalloc even on a host whose setting is `always` (the build's
+# `no_thp` covers `madvise` hosts): half-used 2 MiB pages doubled the programs' idle memory
+# (BENCHMARKS.md, "Fifth pass").
+ENV MIMALLOC_ALLOW_THP=0
 WORKDIR /app
 # uid 10001, owner of /app and of /app/keys (where hub replicas mount their shared keys folder in
 # docker-compose.scale.yml: a new volume takes its owner from the image).
