@@ -1,7 +1,8 @@
 //! `--spawn`: starts the release programs as separate processes (so CPU and RSS are per
 //! program), on their default ports, the IdP and DP reading the generated people; measures the
 //! time from process start until each answers HTTP; stops them (by PID) when dropped. A program
-//! can be killed and started again with the same command (`--faults`).
+//! can be killed and started again with the same command (`--faults`). It refuses to start when
+//! one of those ports already answers: the figures would be another process's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

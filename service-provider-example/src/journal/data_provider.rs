@@ -262,6 +262,7 @@ mod tests {
                 .unwrap()
                 .contains("token_introspection")
         );
+        assert_eq!(views[1]["encrypted"], false, "the JWS found inside");
         assert_eq!(views[1]["signature"], BY_DP);
 
         let refused = DpJwe {
